@@ -1,0 +1,105 @@
+# Makefile for pg_steward (PGXS)
+#
+#   make run      build, install, start the demo sandbox and take the tour
+#   make test     build, install, run every test on a throw-away cluster
+#   make bench    benchmarks, printed as ratios against an in-run baseline
+#   make psql     psql on the sandbox   (make psql SQL='select 1')
+#   make stop     stop the sandbox
+#
+# run, test and bench install PostgreSQL 15 and the build dependencies with
+# apt first when they are missing (test/bootstrap).
+
+EXTENSION = pg_steward
+
+# The version lives once, in the control file.
+EXTVERSION := $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
+
+MODULE_big = pg_steward
+OBJS = \
+	src/pg_steward.o \
+	src/context/context.o
+
+# The install script is generated from the per-capability SQL pieces, in
+# this order (a later piece may use what an earlier one created).
+SQL_PIECES = \
+	src/common/common.sql \
+	src/context/context.sql
+
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+
+# pg_regress suites (sql/NAME.sql, expected/NAME.out), in order.
+REGRESS = install context context_privileges
+# isolation specs (test/isolation/specs/NAME.spec)
+ISOLATION = context_sessions
+ISOLATION_OPTS = --inputdir=test/isolation
+
+EXTRA_CLEAN = $(DATA_built) results/ regression.diffs regression.out \
+	test/isolation/output_iso test/tmp_check
+
+PG_CPPFLAGS = -I$(srcdir)/src -DPG_STEWARD_VERSION=\"$(EXTVERSION)\"
+PG_CFLAGS = -Werror
+
+# Prefer the PostgreSQL 15 that Debian installs; PG_CONFIG=... overrides.
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+PG_INCLUDEDIR_SERVER := $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
+
+ifneq ($(wildcard $(PG_INCLUDEDIR_SERVER)/postgres.h),)
+include $(PGXS)
+
+# Debian's PostgreSQL is built with gcc, and pg_config's CFLAGS carry
+# gcc-only options that clang rejects under -Werror: drop them for clang.
+# The headers declare printf-like functions with gnu_printf, which clang
+# does not know (PostgreSQL compiles its own clang bitcode with the same
+# -Wno-ignored-attributes).
+ifneq ($(findstring clang,$(notdir $(CC))),)
+override CFLAGS := $(filter-out -fexcess-precision=standard -Wimplicit-fallthrough=3 \
+	-Wno-format-truncation -Wno-stringop-truncation -Wcast-function-type,$(CFLAGS)) \
+	-Wimplicit-fallthrough -Wno-ignored-attributes
+endif
+else
+# No server headers yet: the bootstrap has not run.  Only the targets below
+# that bootstrap themselves can work; plain "make" says what to do.
+all install installcheck:
+	@echo "PostgreSQL 15 server development files were not found (pg_config: $(PG_CONFIG))." >&2
+	@echo "Run 'make bootstrap' (or 'make run' / 'make test', which bootstrap themselves)," >&2
+	@echo "or set PG_CONFIG to the pg_config of the PostgreSQL to build against." >&2
+	@exit 1
+clean:
+	rm -rf $(EXTRA_CLEAN) src/*.o src/*/*.o $(MODULE_big).so
+endif
+
+$(DATA_built): $(SQL_PIECES) $(EXTENSION).control Makefile
+	@{ printf '%s\n' '-- pg_steward $(EXTVERSION): generated from src/*/*.sql by the Makefile; do not edit.' \
+	     '\echo Use "CREATE EXTENSION pg_steward" to load this file. \quit'; \
+	   for f in $(SQL_PIECES); do printf '\n-- ---- %s\n' "$$f"; cat $$f; done; } > $@
+
+.PHONY: bootstrap run test bench psql stop
+
+bootstrap:
+	@test/bootstrap
+
+run: bootstrap
+	@$(MAKE) --no-print-directory install-quietly
+	@test/sandbox start
+
+test: bootstrap
+	@$(MAKE) --no-print-directory install-quietly
+	@test/run-tests --regress "$(REGRESS)" --isolation "$(ISOLATION)"
+
+bench: bootstrap
+	@$(MAKE) --no-print-directory install-quietly
+	@test/bench/run
+
+psql:
+	@test/sandbox psql $(if $(SQL),-c "$(SQL)")
+
+stop:
+	@test/sandbox stop
+
+# Build, then install as root (sudo when not root).
+.PHONY: install-quietly
+install-quietly:
+	@$(MAKE) --no-print-directory all >/dev/null
+	@if [ "$$(id -u)" -eq 0 ]; then $(MAKE) --no-print-directory install >/dev/null; \
+	 else sudo $(MAKE) --no-print-directory install >/dev/null; fi

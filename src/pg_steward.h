@@ -1,0 +1,18 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_steward.h
+ *	  Declarations shared by all of pg_steward's capabilities.
+ *
+ * Each capability lives in its own folder under src/ and exposes an
+ * initialization function that _PG_init (src/pg_steward.c) calls once,
+ * when the library is loaded.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_STEWARD_H
+#define PG_STEWARD_H
+
+/* src/context/context.c */
+extern void steward_context_init(void);
+
+#endif							/* PG_STEWARD_H */

@@ -1,0 +1,50 @@
+--
+-- test/demo/tour.sql: the guided tour that "make run" prints.
+--
+-- One section per capability, each runnable on its own against the demo
+-- schema (schema.sql).  The tour changes nothing it does not undo, so it
+-- can run any number of times.  Add your capability's section at the end.
+--
+\set ON_ERROR_STOP on
+\pset footer off
+
+\echo
+\echo '================================================================'
+\echo ' pg_steward tour'
+\echo '================================================================'
+SELECT steward.version() AS pg_steward_version;
+
+\echo
+\echo '---- 1. Session context ----------------------------------------'
+\echo 'The application says once per transaction who is acting; policies,'
+\echo 'audit and privacy functions read it back. Nobody can forge it with SET.'
+\echo
+\set ECHO queries
+BEGIN;
+SELECT steward.context_set(
+         user_id   => (SELECT id::text FROM users WHERE email LIKE 'ann.%' ORDER BY id LIMIT 1),
+         tenant_id => (SELECT id::text FROM tenants WHERE slug = 'acme'),
+         roles     => ARRAY['member', 'editor'],
+         claims    => '{"plan": "pro", "locale": "en"}');
+SELECT steward.current_user_id(), steward.current_tenant(),
+       steward.has_role('editor') AS is_editor, steward.claim('plan') AS plan;
+
+-- the context in a query: this user's own orders
+SELECT o.id, o.status, o.total
+FROM orders o
+WHERE o.user_id = steward.current_user_id()::bigint
+ORDER BY o.id LIMIT 5;
+
+-- lock it: nothing later in the transaction can change it
+SELECT steward.context_lock();
+DO $$
+BEGIN
+  PERFORM steward.context_set(user_id => '1');
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE NOTICE 'refused as expected: %', SQLERRM;
+END $$;
+COMMIT;
+
+-- transaction-scoped by default: after COMMIT the connection is clean again
+SELECT steward.context() IS NULL AS clean_after_commit;
+\set ECHO none

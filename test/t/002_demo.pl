@@ -1,0 +1,47 @@
+# The demo (make run) stays runnable: the demo schema loads and the tour
+# runs to the end without an error, on a fresh cluster like the sandbox.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Utils;
+use Test::More;
+use StewardTest;
+
+my $src  = steward_src();
+my $node = steward_node('demo');
+$node->safe_psql('postgres', 'CREATE DATABASE steward_demo');
+$node->safe_psql('steward_demo', 'CREATE EXTENSION pg_steward');
+
+my ($rc, $out, $err) = $node->psql('steward_demo',
+	"\\set ON_ERROR_STOP on\n\\i $src/test/demo/schema.sql\n");
+is($rc, 0, 'demo schema loads') or diag($err);
+
+# the demo holds a few thousand rows with working foreign keys
+cmp_ok(
+	$node->safe_psql(
+		'steward_demo', q{
+	SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM orders)
+	     + (SELECT count(*) FROM order_items) + (SELECT count(*) FROM posts)
+	     + (SELECT count(*) FROM comments)}),
+	'>=', 3000,
+	'demo data has a few thousand rows');
+is( $node->safe_psql(
+		'steward_demo', q{
+	SELECT count(*) FROM comments c JOIN comments p ON p.id = c.parent_id
+	WHERE p.post_id <> c.post_id}),
+	'0',
+	'comment threads stay within their post');
+is( $node->safe_psql(
+		'steward_demo', q{
+	SELECT count(*) FROM orders o JOIN users u ON u.id = o.user_id
+	WHERE u.tenant_id <> o.tenant_id}),
+	'0',
+	'orders belong to their user\'s tenant');
+
+($rc, $out, $err) = $node->psql('steward_demo',
+	"\\set ON_ERROR_STOP on\n\\i $src/test/demo/tour.sql\n");
+is($rc, 0, 'the tour runs to the end') or diag($err);
+like($out, qr/Session context/, 'the tour shows the session context');
+
+$node->stop;
+done_testing();
