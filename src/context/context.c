@@ -77,8 +77,17 @@ static char *context_locked_text = NULL;	/* TopMemoryContext */
 static StewardContext *context_locked_ctx = NULL;	/* malloc'd, or NULL */
 static bool context_diverged = false;	/* parameter differs from locked */
 
-/* True while context.c itself assigns the parameter. */
+/*
+ * While context.c itself assigns the parameter: true, and the value
+ * already parsed (context_set() built it), so the check hook need not
+ * parse its own output again.
+ */
 static bool context_internal_set = false;
+static const char *context_prepared_text = NULL;
+static StewardContext *context_prepared = NULL;
+
+/* The outside-a-transaction-block warning was given in this transaction. */
+static bool context_warned = false;
 
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 
@@ -482,6 +491,15 @@ context_check_hook(char **newval, void **extra, GucSource source)
 		return false;
 	}
 
+	/* context_set() hands over the value it has already built */
+	if (context_internal_set && context_prepared != NULL &&
+		strcmp(*newval, context_prepared_text) == 0)
+	{
+		*extra = context_prepared;
+		context_prepared = NULL;
+		return true;
+	}
+
 	parse_cxt = AllocSetContextCreate(CurrentMemoryContext,
 									  "steward context parse",
 									  ALLOCSET_SMALL_SIZES);
@@ -520,12 +538,15 @@ context_assign_hook(const char *newval, void *extra)
 /*
  * context_assign
  *		Assign steward.context with superuser authority on the caller's
- *		behalf: as SET LOCAL when local, else as SET.
+ *		behalf: as SET LOCAL when local, else as SET.  "prepared" is the
+ *		value already parsed, or NULL; the GUC machinery takes it over.
  */
 static void
-context_assign(const char *value, bool local)
+context_assign(const char *value, StewardContext *prepared, bool local)
 {
 	context_internal_set = true;
+	context_prepared_text = value;
+	context_prepared = prepared;
 	PG_TRY();
 	{
 		(void) set_config_option(CONTEXT_GUC_NAME, value,
@@ -535,6 +556,11 @@ context_assign(const char *value, bool local)
 	}
 	PG_FINALLY();
 	{
+		/* not taken over if set_config_option failed before the hook */
+		if (context_prepared != NULL)
+			free(context_prepared);
+		context_prepared = NULL;
+		context_prepared_text = NULL;
 		context_internal_set = false;
 	}
 	PG_END_TRY();
@@ -574,6 +600,7 @@ context_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 			if (context_locked)
 				context_unlock();
+			context_warned = false;
 			break;
 		default:
 			break;
@@ -590,7 +617,7 @@ static void
 context_executor_start(QueryDesc *queryDesc, int eflags)
 {
 	if (unlikely(context_locked && context_diverged) && !IsInParallelMode())
-		context_assign(context_locked_text, true);
+		context_assign(context_locked_text, NULL, true);
 
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(queryDesc, eflags);
@@ -696,6 +723,7 @@ steward_context_set(PG_FUNCTION_ARGS)
 	bool		local;
 	Jsonb	   *document;
 	char	   *serialized;
+	StewardContext *prepared;
 
 	check_not_locked("change");
 
@@ -791,13 +819,23 @@ steward_context_set(PG_FUNCTION_ARGS)
 				 errdetail("The serialized context takes %zu bytes; the limit is %d bytes.",
 						   strlen(serialized), STEWARD_CONTEXT_MAX_BYTES)));
 
-	if (local && !IsTransactionBlock())
+	/* once per transaction: a loop of calls need not warn each time */
+	if (local && !IsTransactionBlock() && !context_warned)
+	{
+		context_warned = true;
 		ereport(WARNING,
 				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
 				 errmsg("session context set outside a transaction block lasts only until the end of the statement"),
 				 errhint("Call steward.context_set() inside BEGIN ... COMMIT, or pass scope => 'session'.")));
+	}
 
-	context_assign(serialized, local);
+	/* nothing may fail between packing and handing over (malloc'd) */
+	prepared = context_pack(document);
+	if (prepared == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	context_assign(serialized, prepared, local);
 
 	PG_RETURN_VOID();
 }
@@ -813,7 +851,7 @@ Datum
 steward_context_clear(PG_FUNCTION_ARGS)
 {
 	check_not_locked("clear");
-	context_assign("", false);
+	context_assign("", NULL, false);
 	PG_RETURN_VOID();
 }
 

@@ -10,7 +10,7 @@
 -- t/002_demo.pl so that it cannot rot.
 --
 SET client_min_messages = warning;
-SELECT setseed(0.42);
+DO $$ BEGIN PERFORM setseed(0.42); END $$;  -- reproducible data
 
 CREATE TABLE tenants (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -224,12 +224,12 @@ JOIN users u ON u.id = 1 + (g * 17) % 300;
 
 -- 1 to 4 distinct products of the order's tenant per order
 INSERT INTO order_items (order_id, product_id, quantity, unit_price)
-SELECT DISTINCT ON (o.id, p.id) o.id, p.id, 1 + (o.id + k) % 3, p.price
+SELECT DISTINCT ON (o.id, p.id) o.id, p.id, 1 + (random() * 2)::int, p.price
 FROM orders o
 CROSS JOIN LATERAL generate_series(1, 1 + o.id % 4) k
 JOIN LATERAL (SELECT id, price FROM products
               WHERE tenant_id = o.tenant_id
-              ORDER BY id OFFSET (o.id * 7 + k * 13) % 60 LIMIT 1) p ON true;
+              ORDER BY id OFFSET floor(random() * 60 + k * 0) LIMIT 1) p ON true;
 
 UPDATE orders o SET total = s.total
 FROM (SELECT order_id, sum(quantity * unit_price) AS total FROM order_items GROUP BY order_id) s

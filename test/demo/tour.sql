@@ -6,6 +6,7 @@
 -- can run any number of times.  Add your capability's section at the end.
 --
 \set ON_ERROR_STOP on
+\set QUIET on
 \pset footer off
 
 \echo
