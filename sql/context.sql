@@ -153,6 +153,27 @@ SELECT steward.context_set('free again', scope => 'session');
 SELECT steward.current_user_id();
 SELECT steward.context_clear();
 
+-- a function whose SET clause sets the context cannot lock it: the value
+-- would be reverted when the function returns
+CREATE FUNCTION lock_inside_set() RETURNS text LANGUAGE plpgsql
+  SET steward.context = '{"user_id": "system"}'
+  AS $$ BEGIN PERFORM steward.context_lock(); RETURN steward.current_user_id(); END $$;
+BEGIN;
+SELECT steward.context_set('alice');
+SELECT lock_inside_set();
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+DROP FUNCTION lock_inside_set();
+
+-- a superuser may still store a value for later sessions while locked
+BEGIN;
+SELECT steward.context_set('42');
+SELECT steward.context_lock();
+CREATE ROLE context_service;
+ALTER ROLE context_service SET steward.context = '{"user_id": "svc"}';
+SELECT steward.current_user_id();
+ROLLBACK;
+
 -- locking an empty context keeps it empty
 BEGIN;
 SELECT steward.context_lock();
@@ -258,6 +279,9 @@ SET steward.context = '{"roles": [1]}';
 SET steward.context = '{"claims": []}';
 \echo :LAST_ERROR_SQLSTATE
 SET steward.context = '{"user_id": "a\u0000b"}';
+\echo :LAST_ERROR_SQLSTATE
+-- valid JSON that jsonb cannot hold is reported, not thrown from the hook
+SET steward.context = '{"claims": {"n": 1e1000000}}';
 \echo :LAST_ERROR_SQLSTATE
 -- an empty object is "no context"
 SET steward.context = '{}';

@@ -24,7 +24,8 @@ SELECT set_config('steward.context', '{"user_id": "666"}', false);
 \echo :LAST_ERROR_SQLSTATE
 SELECT set_config('steward.context', '{"user_id": "666"}', true);
 \echo :LAST_ERROR_SQLSTATE
--- nor reset it
+-- nor reset it by name (RESET ALL and DISCARD ALL do clear it, like
+-- context_clear(), except while it is locked)
 RESET steward.context;
 \echo :LAST_ERROR_SQLSTATE
 -- nor make up a look-alike setting

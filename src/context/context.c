@@ -12,10 +12,14 @@
  * -------------------------
  * The context lives in a custom parameter, steward.context, whose value is
  * the context serialized as a JSON object.  The parameter is PGC_SUSET: a
- * plain SET by an ordinary role fails with "permission denied", so SQL
- * injection cannot forge an identity with SET or set_config().
- * context_set() validates its arguments and then assigns the parameter with
- * superuser authority on the caller's behalf.
+ * plain SET by an ordinary role fails with "permission denied", so the
+ * identity cannot be forged with SET or set_config().  context_set()
+ * validates its arguments and then assigns the parameter with superuser
+ * authority on the caller's behalf.  context_set() itself is executable by
+ * PUBLIC, because the application's role must call it: an application
+ * protects the context from its own (injectable) queries with
+ * context_lock(), or by revoking EXECUTE and setting the context through a
+ * SECURITY DEFINER login function or a verified token.
  *
  * A parameter rather than a static variable because PostgreSQL's GUC
  * machinery already gives exactly the semantics a context needs:
@@ -25,7 +29,11 @@
  *	 - ROLLBACK TO SAVEPOINT restores the context the savepoint saw;
  *	 - parallel workers receive the leader's value, so the accessors are
  *	   truly PARALLEL SAFE;
- *	 - DISCARD ALL (a session-mode pooler's reset) clears it.
+ *	 - DISCARD ALL (a session-mode pooler's reset) clears it, as does
+ *	   RESET ALL (but see locking below).
+ * Values from postgresql.conf or the server's command line are refused: a
+ * default identity for every session is a trap.  ALTER ROLE/DATABASE SET by
+ * a superuser is allowed (a service role's fixed identity).
  * The check hook parses the JSON once into a StewardContext (the GUC "extra"
  * data); the accessors only follow a pointer.
  *
@@ -41,6 +49,10 @@
  * ExecutorStart hook then assigns the locked value again before any query
  * (and so any parallel worker) starts.  When the transaction ends the lock
  * goes, and the parameter's own transactional value is what remains.
+ * The ExecutorRun hook does the same, because a portal may be executed (and
+ * its parallel workers launched) long after it was started.  Locking is
+ * refused inside a function that has "SET steward.context": the value would
+ * be reverted when the function returns.
  *
  *-------------------------------------------------------------------------
  */
@@ -57,6 +69,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
@@ -67,6 +80,9 @@
 
 /* The parameter's value; owned by the GUC machinery. */
 static char *context_guc_value = NULL;
+
+/* The parameter's GUC record, to inspect its stack of saved values. */
+static struct config_generic *context_guc_record = NULL;
 
 /* The parsed context of the parameter's current value (GUC extra data). */
 static StewardContext *context_current = NULL;
@@ -90,6 +106,7 @@ static StewardContext *context_prepared = NULL;
 static bool context_warned = false;
 
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ExecutorRun_hook_type prev_ExecutorRun = NULL;
 
 /*
  * The parts of a context before it is normalized into a document.  A
@@ -119,6 +136,8 @@ static bool context_check_hook(char **newval, void **extra, GucSource source);
 static void context_assign_hook(const char *newval, void *extra);
 static void context_xact_callback(XactEvent event, void *arg);
 static void context_executor_start(QueryDesc *queryDesc, int eflags);
+static void context_executor_run(QueryDesc *queryDesc, ScanDirection direction,
+								 uint64 count, bool execute_once);
 
 /* ----------------------------------------------------------------
  *		Building a context
@@ -386,7 +405,7 @@ context_parse(const char *json, StewardContext **result, ContextError *err)
 	if (len > STEWARD_CONTEXT_MAX_BYTES)
 		return context_error(err, ERRCODE_PROGRAM_LIMIT_EXCEEDED,
 							 "session context is too large",
-							 "The serialized context may take at most 65536 bytes.");
+							 "The serialized context exceeds the limit of " CppAsString2(STEWARD_CONTEXT_MAX_BYTES) " bytes.");
 
 	lex = makeJsonLexContextCstringLen((char *) json, (int) len,
 									   GetDatabaseEncoding(), true);
@@ -483,11 +502,22 @@ context_check_hook(char **newval, void **extra, GucSource source)
 	MemoryContext old_cxt;
 	bool		ok;
 
-	if (context_locked && !context_internal_set)
+	/* PGC_S_TEST: ALTER ROLE/DATABASE SET validating a stored value */
+	if (context_locked && !context_internal_set && source != PGC_S_TEST)
 	{
 		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
-		GUC_check_errmsg("session context is locked");
+		GUC_check_errmsg("cannot change the session context: it is locked");
 		GUC_check_errdetail("steward.context_lock() was called in this transaction.");
+		return false;
+	}
+
+	if ((*newval)[0] != '\0' &&
+		(source == PGC_S_FILE || source == PGC_S_ARGV ||
+		 source == PGC_S_ENV_VAR || source == PGC_S_DYNAMIC_DEFAULT))
+	{
+		GUC_check_errcode(ERRCODE_CANT_CHANGE_RUNTIME_PARAM);
+		GUC_check_errmsg("session context cannot be set in the server configuration");
+		GUC_check_errhint("Set it per transaction with steward.context_set().");
 		return false;
 	}
 
@@ -500,13 +530,39 @@ context_check_hook(char **newval, void **extra, GucSource source)
 		return true;
 	}
 
+	/*
+	 * A check hook must report, not throw: it also runs when the library is
+	 * loaded late (re-applying a placeholder's value inside _PG_init) and
+	 * for ALTER ROLE/DATABASE values at login.  Syntax errors come back from
+	 * the non-throwing JSON parser, but a value the parser accepts can still
+	 * make jsonb_in throw (a number out of numeric's range, a \u escape the
+	 * database encoding cannot hold, nesting beyond max_stack_depth).  Those
+	 * are caught here without a subtransaction: the code in between only
+	 * allocates memory in parse_cxt and holds no other resource.
+	 */
 	parse_cxt = AllocSetContextCreate(CurrentMemoryContext,
 									  "steward context parse",
 									  ALLOCSET_SMALL_SIZES);
 	old_cxt = MemoryContextSwitchTo(parse_cxt);
-	ok = context_parse(*newval, &ctx, &err);
+	PG_TRY();
+	{
+		ok = context_parse(*newval, &ctx, &err);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(parse_cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ok = false;
+		ctx = NULL;
+		err.sqlstate = edata->sqlerrcode;
+		err.message = "session context could not be parsed";
+		err.detail = edata->message;
+	}
+	PG_END_TRY();
 	MemoryContextSwitchTo(old_cxt);
-	MemoryContextDelete(parse_cxt);
 
 	if (!ok)
 	{
@@ -514,9 +570,11 @@ context_check_hook(char **newval, void **extra, GucSource source)
 		GUC_check_errmsg("%s", err.message);
 		if (err.detail)
 			GUC_check_errdetail("%s", err.detail);
-		return false;
 	}
+	MemoryContextDelete(parse_cxt);
 
+	if (!ok)
+		return false;
 	*extra = ctx;
 	return true;
 }
@@ -626,6 +684,45 @@ context_executor_start(QueryDesc *queryDesc, int eflags)
 }
 
 /*
+ * context_executor_run
+ *		The same as context_executor_start, for a portal run later than it
+ *		was started: parallel workers are launched here, and copy the
+ *		parameter when they are.
+ */
+static void
+context_executor_run(QueryDesc *queryDesc, ScanDirection direction,
+					 uint64 count, bool execute_once)
+{
+	if (unlikely(context_locked && context_diverged) && !IsInParallelMode())
+		context_assign(context_locked_text, NULL, true);
+
+	if (prev_ExecutorRun)
+		prev_ExecutorRun(queryDesc, direction, count, execute_once);
+	else
+		standard_ExecutorRun(queryDesc, direction, count, execute_once);
+}
+
+/*
+ * find_guc_record
+ *		The GUC record of a parameter (records never move once defined).
+ */
+static struct config_generic *
+find_guc_record(const char *name)
+{
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (strcmp(vars[i]->name, name) == 0)
+			return vars[i];
+	}
+	elog(ERROR, "parameter \"%s\" is not defined", name);
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
  * steward_context_init
  *		Define steward.context and install the hooks; called by _PG_init.
  */
@@ -643,10 +740,14 @@ steward_context_init(void)
 							   context_assign_hook,
 							   NULL);
 
+	context_guc_record = find_guc_record(CONTEXT_GUC_NAME);
+
 	RegisterXactCallback(context_xact_callback, NULL);
 
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = context_executor_start;
+	prev_ExecutorRun = ExecutorRun_hook;
+	ExecutorRun_hook = context_executor_run;
 }
 
 /*
@@ -672,12 +773,14 @@ steward_context_get(void)
  *		Raise 42501 if the context is locked.
  */
 static void
-check_not_locked(const char *action)
+check_not_locked(bool clearing)
 {
 	if (context_locked)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("cannot %s the session context: it is locked", action),
+				 clearing ?
+				 errmsg("cannot clear the session context: it is locked") :
+				 errmsg("cannot change the session context: it is locked"),
 				 errdetail("steward.context_lock() was called in this transaction."),
 				 errhint("The context can change again after the transaction ends.")));
 }
@@ -725,7 +828,7 @@ steward_context_set(PG_FUNCTION_ARGS)
 	char	   *serialized;
 	StewardContext *prepared;
 
-	check_not_locked("change");
+	check_not_locked(false);
 
 	/* scope */
 	if (PG_ARGISNULL(4))
@@ -850,7 +953,7 @@ PG_FUNCTION_INFO_V1(steward_context_clear);
 Datum
 steward_context_clear(PG_FUNCTION_ARGS)
 {
-	check_not_locked("clear");
+	check_not_locked(true);
 	context_assign("", NULL, false);
 	PG_RETURN_VOID();
 }
@@ -867,9 +970,19 @@ steward_context_lock(PG_FUNCTION_ARGS)
 {
 	StewardContext *copy;
 	ContextError err;
+	GucStack   *stack;
 
 	if (context_locked)
 		PG_RETURN_VOID();
+
+	for (stack = context_guc_record->stack; stack != NULL; stack = stack->prev)
+	{
+		if (stack->state == GUC_SAVE)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot lock the session context inside a function that sets steward.context"),
+					 errdetail("The function's value is reverted when it returns.")));
+	}
 
 	if (!IsTransactionBlock())
 		ereport(WARNING,
@@ -878,7 +991,9 @@ steward_context_lock(PG_FUNCTION_ARGS)
 
 	/* The locked copy must outlive whatever the GUC machinery frees. */
 	if (!context_parse(context_guc_value ? context_guc_value : "", &copy, &err))
-		elog(ERROR, "could not copy the session context: %s", err.message);
+		ereport(ERROR,
+				(errcode(err.sqlstate),
+				 errmsg("could not lock the session context: %s", err.message)));
 
 	context_locked_text = MemoryContextStrdup(TopMemoryContext,
 											  context_guc_value ? context_guc_value : "");

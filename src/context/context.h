@@ -21,7 +21,7 @@ typedef struct StewardContext
 	text	   *user_id;		/* who acts, or NULL */
 	text	   *tenant_id;		/* on behalf of which tenant, or NULL */
 	int			nroles;			/* number of roles */
-	text	  **roles;			/* the roles, in the order given */
+	text	  **roles;			/* the roles: sorted bytewise, no duplicates */
 	Jsonb	   *claims;			/* further claims: a jsonb object */
 	Jsonb	   *document;		/* the whole context, as context() returns */
 } StewardContext;

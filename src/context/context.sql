@@ -31,9 +31,10 @@ AS 'MODULE_PATHNAME', 'steward_context_lock';
 COMMENT ON FUNCTION steward.context_lock() IS
   'Freeze the session context until the end of the transaction: any later change raises 42501';
 
+-- PARALLEL RESTRICTED: the lock is state of the leader's transaction.
 CREATE FUNCTION steward.context_locked()
 RETURNS boolean
-LANGUAGE c STABLE PARALLEL SAFE LEAKPROOF
+LANGUAGE c STABLE PARALLEL RESTRICTED LEAKPROOF
 AS 'MODULE_PATHNAME', 'steward_context_locked';
 
 COMMENT ON FUNCTION steward.context_locked() IS

@@ -48,6 +48,17 @@ is( last_line($node->safe_psql(
 is($node->safe_psql('postgres', 'SELECT steward.current_user_id() IS NULL'),
 	't', 'a new connection starts without context');
 
+# A default identity for every session from postgresql.conf is refused.
+$node->append_conf('postgresql.conf',
+	qq{steward.context = '{"user_id": "from_file"}'\n});
+$node->restart;
+is($node->safe_psql('postgres', 'SELECT steward.current_user_id() IS NULL'),
+	't', 'a context in postgresql.conf is ignored');
+ok( $node->log_contains(
+		'session context cannot be set in the server configuration'),
+	'and the server log says why');
+$node->adjust_conf('postgresql.conf', 'steward.context', undef);
+
 $node->stop('immediate');
 $node->start;
 is($node->safe_psql('postgres', 'SELECT steward.version()'),
