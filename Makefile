@@ -17,13 +17,15 @@ EXTVERSION := $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']
 MODULE_big = pg_steward
 OBJS = \
 	src/pg_steward.o \
-	src/context/context.o
+	src/context/context.o \
+	src/rls/expr.o
 
 # The install script is generated from the per-capability SQL pieces, in
 # this order (a later piece may use what an earlier one created).
 SQL_PIECES = \
 	src/common/common.sql \
-	src/context/context.sql
+	src/context/context.sql \
+	src/rls/rls.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
