@@ -18,7 +18,8 @@ MODULE_big = pg_steward
 OBJS = \
 	src/pg_steward.o \
 	src/context/context.o \
-	src/rls/expr.o
+	src/rls/expr.o \
+	src/rls/token.o
 
 # The install script is generated from the per-capability SQL pieces, in
 # this order (a later piece may use what an earlier one created).
@@ -30,7 +31,7 @@ SQL_PIECES = \
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), in order.
-REGRESS = install context context_privileges
+REGRESS = install context context_privileges rls_token
 # isolation specs (test/isolation/specs/NAME.spec)
 ISOLATION = context_sessions
 ISOLATION_OPTS = --inputdir=test/isolation
@@ -39,6 +40,9 @@ EXTRA_CLEAN = $(DATA_built) results/ regression.diffs regression.out \
 	test/isolation/output_iso test/tmp_check
 
 PG_CPPFLAGS = -I$(srcdir)/src -DPG_STEWARD_VERSION=\"$(EXTVERSION)\"
+# RS256/ES256 token signatures: OpenSSL's libcrypto, which PostgreSQL itself
+# links (Debian: libssl-dev)
+SHLIB_LINK = -lcrypto
 PG_CFLAGS = -Werror
 
 # Prefer the PostgreSQL 15 that Debian installs; PG_CONFIG=... overrides.

@@ -35,6 +35,7 @@ void
 _PG_init(void)
 {
 	steward_context_init();
+	steward_token_init();
 
 	MarkGUCPrefixReserved("steward");
 }

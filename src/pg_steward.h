@@ -15,4 +15,7 @@
 /* src/context/context.c */
 extern void steward_context_init(void);
 
+/* src/rls/token.c */
+extern void steward_token_init(void);
+
 #endif							/* PG_STEWARD_H */

@@ -105,21 +105,11 @@ static StewardContext *context_prepared = NULL;
 /* The outside-a-transaction-block warning was given in this transaction. */
 static bool context_warned = false;
 
+/* Where the context comes from when none is set (see context.h). */
+steward_context_fallback_hook_type steward_context_fallback_hook = NULL;
+
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static ExecutorRun_hook_type prev_ExecutorRun = NULL;
-
-/*
- * The parts of a context before it is normalized into a document.  A
- * missing user or tenant is jbvNull; claims is a jbvBinary object or jbvNull.
- */
-typedef struct ContextParts
-{
-	JsonbValue	user_id;
-	JsonbValue	tenant_id;
-	int			nroles;
-	JsonbValue *roles;			/* jbvString each */
-	JsonbValue	claims;
-} ContextParts;
 
 /*
  * Why a serialized context was refused: an SQLSTATE and a message (without
@@ -760,6 +750,8 @@ steward_context_get(void)
 {
 	if (unlikely(context_locked))
 		return context_locked_ctx;
+	if (context_current == NULL && steward_context_fallback_hook != NULL)
+		return steward_context_fallback_hook();
 	return context_current;
 }
 
@@ -824,9 +816,6 @@ steward_context_set(PG_FUNCTION_ARGS)
 {
 	ContextParts parts;
 	bool		local;
-	Jsonb	   *document;
-	char	   *serialized;
-	StewardContext *prepared;
 
 	check_not_locked(false);
 
@@ -913,7 +902,29 @@ steward_context_set(PG_FUNCTION_ARGS)
 				 errmsg("session context must name a user, a tenant, a role or a claim"),
 				 errhint("Use steward.context_clear() to remove the context.")));
 
-	document = parts_document(&parts);
+	steward_context_apply(&parts, local,
+						  "Call steward.context_set() inside BEGIN ... COMMIT, or pass scope => 'session'.");
+	PG_RETURN_VOID();
+}
+
+/*
+ * steward_context_apply
+ *		Establish a context from its parts, as SET LOCAL when local, else as
+ *		SET.  The parts must name something (see parts_is_empty); roles are
+ *		sorted in place.  block_hint is the hint of the warning given when a
+ *		transaction-scoped context is set outside a transaction block.
+ */
+void
+steward_context_apply(ContextParts *parts, bool local, const char *block_hint)
+{
+	Jsonb	   *document;
+	char	   *serialized;
+	StewardContext *prepared;
+
+	check_not_locked(false);
+	Assert(!parts_is_empty(parts));
+
+	document = parts_document(parts);
 	serialized = JsonbToCString(NULL, &document->root, VARSIZE(document));
 	if (strlen(serialized) > STEWARD_CONTEXT_MAX_BYTES)
 		ereport(ERROR,
@@ -929,7 +940,7 @@ steward_context_set(PG_FUNCTION_ARGS)
 		ereport(WARNING,
 				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
 				 errmsg("session context set outside a transaction block lasts only until the end of the statement"),
-				 errhint("Call steward.context_set() inside BEGIN ... COMMIT, or pass scope => 'session'.")));
+				 errhint("%s", block_hint)));
 	}
 
 	/* nothing may fail between packing and handing over (malloc'd) */
@@ -939,8 +950,26 @@ steward_context_set(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
 	context_assign(serialized, prepared, local);
+}
 
-	PG_RETURN_VOID();
+/*
+ * steward_context_build
+ *		A context built from its parts without establishing it: malloc'd,
+ *		to be released with free().  NULL when the parts name nothing.
+ */
+StewardContext *
+steward_context_build(ContextParts *parts)
+{
+	StewardContext *ctx;
+
+	if (parts_is_empty(parts))
+		return NULL;
+	ctx = context_pack(parts_document(parts));
+	if (ctx == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	return ctx;
 }
 
 PG_FUNCTION_INFO_V1(steward_context_clear);
@@ -968,12 +997,23 @@ PG_FUNCTION_INFO_V1(steward_context_lock);
 Datum
 steward_context_lock(PG_FUNCTION_ARGS)
 {
+	steward_context_lock_current();
+	PG_RETURN_VOID();
+}
+
+/*
+ * steward_context_lock_current
+ *		Lock the context in force until the end of the transaction.
+ */
+void
+steward_context_lock_current(void)
+{
 	StewardContext *copy;
 	ContextError err;
 	GucStack   *stack;
 
 	if (context_locked)
-		PG_RETURN_VOID();
+		return;
 
 	for (stack = context_guc_record->stack; stack != NULL; stack = stack->prev)
 	{
@@ -1000,8 +1040,6 @@ steward_context_lock(PG_FUNCTION_ARGS)
 	context_locked_ctx = copy;
 	context_diverged = false;
 	context_locked = true;
-
-	PG_RETURN_VOID();
 }
 
 PG_FUNCTION_INFO_V1(steward_context_locked);
