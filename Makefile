@@ -31,7 +31,7 @@ SQL_PIECES = \
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), in order.
-REGRESS = install context context_privileges rls_token
+REGRESS = install context context_privileges rls_token rls_templates
 # isolation specs (test/isolation/specs/NAME.spec)
 ISOLATION = context_sessions
 ISOLATION_OPTS = --inputdir=test/isolation
