@@ -33,7 +33,7 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), in order.
 REGRESS = install context context_privileges rls_token rls_templates
 # isolation specs (test/isolation/specs/NAME.spec)
-ISOLATION = context_sessions
+ISOLATION = context_sessions rls_tenants
 ISOLATION_OPTS = --inputdir=test/isolation
 
 EXTRA_CLEAN = $(DATA_built) results/ regression.diffs regression.out \
