@@ -179,7 +179,8 @@ BEGIN
         SELECT pc.polid, pc.obj, pc.row_args, pr.provolatile, pr.pronargs,
                pg_catalog.format('%I.%I', pn.nspname, pr.proname) AS fname,
                pg_catalog.format('%I.%I(%s)', pn.nspname, pr.proname,
-                   pg_catalog.pg_get_function_identity_arguments(pr.oid)) AS fsig
+                   (SELECT pg_catalog.string_agg(pg_catalog.format_type(a.typ, NULL), ', ' ORDER BY a.ord)
+                    FROM pg_catalog.unnest(pr.proargtypes::pg_catalog.oid[]) WITH ORDINALITY AS a(typ, ord))) AS fsig
         FROM pcall pc
         JOIN pg_catalog.pg_proc pr ON pr.oid = pc.funcid
         JOIN pg_catalog.pg_namespace pn ON pn.oid = pr.pronamespace
