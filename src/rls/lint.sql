@@ -159,24 +159,31 @@ BEGIN
         FROM pg_catalog.pg_policy p
         JOIN tbl t ON t.oid = p.polrelid
     ),
-    -- one row per stored expression of a policy (USING, WITH CHECK)
+    -- one row per stored expression of a policy (USING, WITH CHECK), with
+    -- the calls in it outside sub-selects whose arguments read the row
     pexpr AS (
-        SELECT pol.oid AS polid, pol.polrelid, pol.obj, e.expr,
+        SELECT pol.oid AS polid, pol.polrelid, pol.obj, e.clause, e.expr,
                ARRAY(SELECT steward.rls_lint_row_calls(e.expr)) AS row_calls
         FROM pol
-        CROSS JOIN LATERAL (VALUES (pol.polqual), (pol.polwithcheck)) AS e(expr)
+        CROSS JOIN LATERAL (VALUES (1, pol.polqual), (2, pol.polwithcheck)) AS e(clause, expr)
         WHERE e.expr IS NOT NULL
     ),
-    -- functions called outside sub-selects, i.e. once per row
+    -- functions called outside sub-selects, i.e. once per row, and how
+    -- many of these calls read the row
     pcall AS (
-        SELECT DISTINCT x.polid, x.obj, f.funcid::pg_catalog.oid AS funcid,
-               f.funcid::pg_catalog.oid = ANY (x.row_calls) AS row_args
+        SELECT x.polid, x.obj, f.funcid::pg_catalog.oid AS funcid,
+               pg_catalog.count(*) AS calls,
+               (SELECT pg_catalog.count(*) FROM pg_catalog.unnest(x.row_calls) AS r(funcid)
+                WHERE r.funcid = f.funcid::pg_catalog.oid) AS row_calls
         FROM pexpr x
         CROSS JOIN LATERAL steward.expr_functions(x.expr) AS f
         WHERE NOT f.in_subquery
+        GROUP BY x.polid, x.obj, x.clause, x.row_calls, f.funcid
     ),
     pcallf AS (
-        SELECT pc.polid, pc.obj, pc.row_args, pr.provolatile, pr.pronargs,
+        SELECT pc.polid, pc.obj, pr.provolatile, pr.pronargs,
+               pg_catalog.bool_or(pc.calls > pc.row_calls) AS const_args,
+               pg_catalog.bool_or(pc.row_calls > 0) AS row_args,
                pg_catalog.format('%I.%I', pn.nspname, pr.proname) AS fname,
                pg_catalog.format('%I.%I(%s)', pn.nspname, pr.proname,
                    (SELECT pg_catalog.string_agg(pg_catalog.format_type(a.typ, NULL), ', ' ORDER BY a.ord)
@@ -184,6 +191,7 @@ BEGIN
         FROM pcall pc
         JOIN pg_catalog.pg_proc pr ON pr.oid = pc.funcid
         JOIN pg_catalog.pg_namespace pn ON pn.oid = pr.pronamespace
+        GROUP BY pc.polid, pc.obj, pr.oid, pr.provolatile, pr.pronargs, pn.nspname, pr.proname
     ),
     -- columns of its table a policy reads outside sub-selects
     pcol AS (
@@ -336,7 +344,7 @@ BEGIN
                pg_catalog.format('Wrap the call in a sub-select, as in (SELECT %s(%s)), so that it runs once per query instead of once per row.',
                    c.fname, CASE WHEN c.pronargs = 0 THEN '' ELSE '...' END)
         FROM pcallf c
-        WHERE c.provolatile = 's' AND NOT c.row_args
+        WHERE c.provolatile = 's' AND c.const_args
 
         UNION ALL
         -- RLS006: stable function applied to the row's columns.  Whether it
