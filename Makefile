@@ -26,12 +26,13 @@ OBJS = \
 SQL_PIECES = \
 	src/common/common.sql \
 	src/context/context.sql \
-	src/rls/rls.sql
+	src/rls/rls.sql \
+	src/rls/lint.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), in order.
-REGRESS = install context context_privileges rls_token rls_templates
+REGRESS = install context context_privileges rls_token rls_templates rls_lint
 # isolation specs (test/isolation/specs/NAME.spec)
 ISOLATION = context_sessions rls_tenants
 ISOLATION_OPTS = --inputdir=test/isolation

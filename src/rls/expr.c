@@ -8,7 +8,9 @@
  * pg_node_tree of pg_policy.polqual / polwithcheck to these functions,
  * which walk the expression tree.  A function call inside a sub-select is
  * reported with in_subquery = true: (SELECT f()) runs once per query as an
- * initplan, while a bare f() runs once per row.
+ * initplan, while a bare f() runs once per row; reads_row says whether the
+ * call's arguments read a column of the expression's own table (a call
+ * that does not could be hoisted into a sub-select, one that does cannot).
  *
  *-------------------------------------------------------------------------
  */
@@ -25,8 +27,14 @@ typedef struct ExprFuncsState
 {
 	List	   *funcs;			/* OIDs, in visit order */
 	List	   *in_sub;			/* parallel list: 1 if inside a sub-select */
+	List	   *reads_row;		/* parallel list: 1 if its arguments read the row */
 	int			sublevel;		/* depth of sub-selects around the node */
 } ExprFuncsState;
+
+typedef struct OwnVarState
+{
+	int			levelsup;		/* varlevelsup of the table at this depth */
+} OwnVarState;
 
 typedef struct ExprColsState
 {
@@ -39,16 +47,50 @@ static bool expr_funcs_walker(Node *node, ExprFuncsState *state);
 static bool expr_cols_walker(Node *node, ExprColsState *state);
 
 /*
+ * own_var_walker
+ *		Whether an expression reads a column of the expression's own table
+ *		(range table entry 1 of the outermost query level).
+ */
+static bool
+own_var_walker(Node *node, OwnVarState *state)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+
+		return var->varno == 1 && var->varlevelsup == state->levelsup;
+	}
+	if (IsA(node, Query))
+	{
+		bool		result;
+
+		state->levelsup++;
+		result = query_tree_walker((Query *) node, own_var_walker, (void *) state, 0);
+		state->levelsup--;
+		return result;
+	}
+	return expression_tree_walker(node, own_var_walker, (void *) state);
+}
+
+/*
  * note_func
- *		Record one function call.
+ *		Record one function call, with whether its arguments read the row.
  */
 static void
-note_func(ExprFuncsState *state, Oid funcid)
+note_func(ExprFuncsState *state, Oid funcid, Node *call)
 {
+	OwnVarState own = {state->sublevel};
+	bool		reads_row;
+
 	if (!OidIsValid(funcid))
 		return;
+	/* the call node's children are its arguments (and filters) */
+	reads_row = expression_tree_walker(call, own_var_walker, (void *) &own);
 	state->funcs = lappend_oid(state->funcs, funcid);
 	state->in_sub = lappend_int(state->in_sub, state->sublevel > 0);
+	state->reads_row = lappend_int(state->reads_row, reads_row);
 }
 
 /*
@@ -65,23 +107,23 @@ expr_funcs_walker(Node *node, ExprFuncsState *state)
 	switch (nodeTag(node))
 	{
 		case T_FuncExpr:
-			note_func(state, ((FuncExpr *) node)->funcid);
+			note_func(state, ((FuncExpr *) node)->funcid, node);
 			break;
 		case T_OpExpr:
 		case T_DistinctExpr:
 		case T_NullIfExpr:
 			set_opfuncid((OpExpr *) node);
-			note_func(state, ((OpExpr *) node)->opfuncid);
+			note_func(state, ((OpExpr *) node)->opfuncid, node);
 			break;
 		case T_ScalarArrayOpExpr:
 			set_sa_opfuncid((ScalarArrayOpExpr *) node);
-			note_func(state, ((ScalarArrayOpExpr *) node)->opfuncid);
+			note_func(state, ((ScalarArrayOpExpr *) node)->opfuncid, node);
 			break;
 		case T_Aggref:
-			note_func(state, ((Aggref *) node)->aggfnoid);
+			note_func(state, ((Aggref *) node)->aggfnoid, node);
 			break;
 		case T_WindowFunc:
-			note_func(state, ((WindowFunc *) node)->winfnoid);
+			note_func(state, ((WindowFunc *) node)->winfnoid, node);
 			break;
 		case T_Query:
 			{
@@ -154,7 +196,8 @@ PG_FUNCTION_INFO_V1(steward_expr_functions);
 /*
  * steward_expr_functions
  *		expr_functions(expr pg_node_tree)
- *			returns table (funcid regprocedure, in_subquery boolean)
+ *			returns table (funcid regprocedure, in_subquery boolean,
+ *						   reads_row boolean)
  *
  * One row per function call in the expression (a function called twice
  * gives two rows).
@@ -163,20 +206,22 @@ Datum
 steward_expr_functions(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ExprFuncsState state = {NIL, NIL, 0};
+	ExprFuncsState state = {NIL, NIL, NIL, 0};
 	ListCell   *lf,
-			   *ls;
+			   *ls,
+			   *lr;
 
 	InitMaterializedSRF(fcinfo, 0);
 	(void) expr_funcs_walker(node_from_arg(fcinfo), &state);
 
-	forboth(lf, state.funcs, ls, state.in_sub)
+	forthree(lf, state.funcs, ls, state.in_sub, lr, state.reads_row)
 	{
-		Datum		values[2];
-		bool		nulls[2] = {false, false};
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
 
 		values[0] = ObjectIdGetDatum(lfirst_oid(lf));
 		values[1] = BoolGetDatum(lfirst_int(ls) != 0);
+		values[2] = BoolGetDatum(lfirst_int(lr) != 0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -1,5 +1,5 @@
 -- src/rls/lint.sql
--- The row-level security linter: steward.rls_lint() and its helper.
+-- The row-level security linter: steward.rls_lint().
 -- See docs/rls_lint.md for the codes.
 --
 -- Every finding is computed from the catalogs (pg_class, pg_policy, pg_proc,
@@ -10,110 +10,6 @@
 -- functions, relations and types are qualified all the same.
 --
 -- Not SECURITY DEFINER: everything read here is readable by any role.
-
--- ---- which calls of a policy expression read the row
-
--- steward.expr_functions() says which functions an expression calls and
--- whether from a sub-select, but not whether a call's arguments depend on
--- the row.  This walks the pg_node_tree (the catalog's serialized node tree,
--- not deparsed SQL) for that one fact.  Tokens follow outfuncs.c: "{" opens
--- a node whose type name follows, "}" closes it, ":name" introduces a field,
--- and "(", ")", "{", "}", white space and "\" inside names and strings are
--- escaped with a backslash, so they never start a token of their own.
-CREATE FUNCTION steward.rls_lint_row_calls(expr pg_catalog.pg_node_tree)
-RETURNS SETOF pg_catalog.oid
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    tok        pg_catalog.text;
-    node_next  boolean := false;        -- the previous token was "{"
-    field      pg_catalog.text;         -- field whose value comes next
-    n          integer := 0;            -- number of open nodes
-    depth      integer := 0;            -- number of open QUERY nodes
-    kind       pg_catalog.text[] := '{}';   -- per open node: its type
-    qdepth     integer[] := '{}';       -- QUERY nodes around it
-    fn         pg_catalog.oid[] := '{}';    -- function called (0: not known)
-    op         pg_catalog.oid[] := '{}';    -- operator called
-    varno      integer[] := '{}';
-    levelsup   integer[] := '{}';
-    reads_row  boolean[] := '{}';       -- a column of the table inside it
-    i          integer;
-BEGIN
-    FOR tok IN
-        SELECT m[1]
-        FROM pg_catalog.regexp_matches(expr::pg_catalog.text,
-                 E'(?:\\\\.|[^[:space:](){}\\\\])+|[(){}]', 'g') AS m
-    LOOP
-        IF tok = '{' THEN
-            node_next := true;
-            field := NULL;
-        ELSIF node_next THEN
-            node_next := false;
-            n := n + 1;
-            kind[n] := tok;
-            qdepth[n] := depth;
-            fn[n] := 0;
-            op[n] := 0;
-            varno[n] := NULL;
-            levelsup[n] := NULL;
-            reads_row[n] := false;
-            IF tok = 'QUERY' THEN
-                depth := depth + 1;
-            END IF;
-        ELSIF tok = '}' THEN
-            IF kind[n] = 'QUERY' THEN
-                depth := depth - 1;
-            ELSIF kind[n] = 'VAR' THEN
-                -- the policy's table is range table entry 1 at the top
-                -- level, reached from sub-selects as an outer reference
-                IF varno[n] = 1 AND levelsup[n] = depth THEN
-                    FOR i IN 1 .. n - 1 LOOP
-                        reads_row[i] := true;
-                    END LOOP;
-                END IF;
-            ELSIF qdepth[n] = 0 AND reads_row[n]
-                  AND kind[n] IN ('FUNCEXPR', 'OPEXPR', 'DISTINCTEXPR',
-                                  'NULLIFEXPR', 'SCALARARRAYOPEXPR') THEN
-                IF fn[n] <> 0 THEN
-                    RETURN NEXT fn[n];
-                ELSE
-                    RETURN QUERY SELECT o.oprcode::pg_catalog.oid
-                                 FROM pg_catalog.pg_operator o
-                                 WHERE o.oid = op[n];
-                END IF;
-            END IF;
-            n := n - 1;
-            field := NULL;
-        ELSE
-            IF field IS NOT NULL THEN
-                IF field = ':funcid' AND kind[n] = 'FUNCEXPR' THEN
-                    fn[n] := tok::pg_catalog.oid;
-                ELSIF field IN (':opfuncid', ':opno')
-                      AND kind[n] IN ('OPEXPR', 'DISTINCTEXPR', 'NULLIFEXPR',
-                                      'SCALARARRAYOPEXPR') THEN
-                    IF field = ':opfuncid' THEN
-                        fn[n] := tok::pg_catalog.oid;
-                    ELSE
-                        op[n] := tok::pg_catalog.oid;
-                    END IF;
-                ELSIF field = ':varno' AND kind[n] = 'VAR' THEN
-                    varno[n] := tok::integer;
-                ELSIF field = ':varlevelsup' AND kind[n] = 'VAR' THEN
-                    levelsup[n] := tok::integer;
-                END IF;
-                field := NULL;
-            END IF;
-            IF pg_catalog.left(tok, 1) = ':' THEN
-                field := tok;
-            END IF;
-        END IF;
-    END LOOP;
-END
-$$;
-
-COMMENT ON FUNCTION steward.rls_lint_row_calls(pg_catalog.pg_node_tree) IS
-  'For the RLS linter: functions (and operator functions) a stored expression calls outside sub-selects with arguments that read a column of its own table';
 
 -- ---- the linter
 
@@ -145,7 +41,7 @@ BEGIN
     -- tables of the linted schemas
     tbl AS (
         SELECT c.oid, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced,
-               c.relowner,
+               c.relowner, c.relispartition, c.relacl,
                pg_catalog.format('%I.%I', n.nspname, c.relname) AS qname
         FROM pg_catalog.pg_class c
         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -159,26 +55,24 @@ BEGIN
         FROM pg_catalog.pg_policy p
         JOIN tbl t ON t.oid = p.polrelid
     ),
-    -- one row per stored expression of a policy (USING, WITH CHECK), with
-    -- the calls in it outside sub-selects whose arguments read the row
+    -- one row per stored expression of a policy (USING, WITH CHECK)
     pexpr AS (
-        SELECT pol.oid AS polid, pol.polrelid, pol.obj, e.clause, e.expr,
-               ARRAY(SELECT steward.rls_lint_row_calls(e.expr)) AS row_calls
+        SELECT pol.oid AS polid, pol.polrelid, pol.obj, e.clause, e.expr
         FROM pol
         CROSS JOIN LATERAL (VALUES (1, pol.polqual), (2, pol.polwithcheck)) AS e(clause, expr)
         WHERE e.expr IS NOT NULL
     ),
     -- functions called outside sub-selects, i.e. once per row, and how
-    -- many of these calls read the row
+    -- many of these calls read the row (steward.expr_functions walks the
+    -- stored expression tree)
     pcall AS (
         SELECT x.polid, x.obj, f.funcid::pg_catalog.oid AS funcid,
                pg_catalog.count(*) AS calls,
-               (SELECT pg_catalog.count(*) FROM pg_catalog.unnest(x.row_calls) AS r(funcid)
-                WHERE r.funcid = f.funcid::pg_catalog.oid) AS row_calls
+               pg_catalog.count(*) FILTER (WHERE f.reads_row) AS row_calls
         FROM pexpr x
         CROSS JOIN LATERAL steward.expr_functions(x.expr) AS f
         WHERE NOT f.in_subquery
-        GROUP BY x.polid, x.obj, x.clause, x.row_calls, f.funcid
+        GROUP BY x.polid, x.obj, x.clause, f.funcid
     ),
     pcallf AS (
         SELECT pc.polid, pc.obj, pr.provolatile, pr.pronargs,
@@ -288,6 +182,13 @@ BEGIN
                pg_catalog.format('Run ALTER TABLE %s ENABLE ROW LEVEL SECURITY and create policies, unless every role that can read the table may see all its rows.', t.qname)
         FROM tbl t
         WHERE NOT t.rls
+          -- a partition is read through its partitioned table, whose
+          -- policies then apply, unless someone has privileges on it
+          AND NOT (t.relispartition
+                   AND (SELECT r.relrowsecurity FROM pg_catalog.pg_class r
+                        WHERE r.oid = pg_catalog.pg_partition_root(t.oid))
+                   AND NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(t.relacl) AS a
+                                   WHERE a.grantee <> t.relowner))
 
         UNION ALL
         -- RLS002: enabled without any policy

@@ -5,12 +5,12 @@
 -- ---- catalog helpers for the linter
 
 CREATE FUNCTION steward.expr_functions(expr pg_node_tree)
-RETURNS TABLE (funcid regprocedure, in_subquery boolean)
+RETURNS TABLE (funcid regprocedure, in_subquery boolean, reads_row boolean)
 LANGUAGE c STABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'steward_expr_functions';
 
 COMMENT ON FUNCTION steward.expr_functions(pg_node_tree) IS
-  'Functions a stored expression (e.g. pg_policy.polqual) calls, directly or through operators; in_subquery when inside a sub-select (evaluated once per query)';
+  'Functions a stored expression (e.g. pg_policy.polqual) calls, directly or through operators; in_subquery when inside a sub-select (evaluated once per query); reads_row when the call''s arguments read a column of the expression''s own table';
 
 CREATE FUNCTION steward.expr_columns(expr pg_node_tree)
 RETURNS TABLE (attnum smallint, in_subquery boolean)
