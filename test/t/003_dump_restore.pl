@@ -1,0 +1,63 @@
+# pg_dump / pg_restore keep pg_steward's configuration: the policy
+# templates (an extension configuration table), the policies they
+# generated, and both keep working after the restore.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Utils;
+use Test::More;
+use StewardTest;
+
+my $node = steward_node('dump');
+$node->safe_psql('postgres', 'CREATE DATABASE src');
+$node->safe_psql('postgres', 'CREATE DATABASE dst');
+$node->safe_psql(
+	'src', q{
+	CREATE EXTENSION pg_steward;
+	CREATE ROLE dump_app;
+	CREATE TABLE orders (id int PRIMARY KEY, tenant_id bigint NOT NULL, owner text NOT NULL);
+	CREATE INDEX ON orders (tenant_id);
+	INSERT INTO orders VALUES (1, 1, 'ann'), (2, 1, 'bob'), (3, 2, 'cy');
+	GRANT SELECT, INSERT, UPDATE, DELETE ON orders TO dump_app;
+	SELECT steward.policy_tenant('orders', force => true);
+	SELECT steward.policy_owner('orders', 'owner', commands => ARRAY['update', 'delete']);
+	SELECT steward.policy_roles('orders', '{"select": ["member"], "all": ["admin"]}');
+});
+
+my $policies = q{
+	SELECT string_agg(format('%s %s %s', relation, template, options), E'\n' ORDER BY template)
+	FROM steward.policies};
+my $generated = q{
+	SELECT string_agg(format('%s %s %s %s', polname, polcmd,
+	                         pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid)),
+	                  E'\n' ORDER BY polname)
+	FROM pg_policy WHERE polrelid = 'orders'::regclass};
+my $visible = q{
+	BEGIN;
+	SET LOCAL ROLE dump_app;
+	SELECT steward.context_set('ann', '1', ARRAY['member']);
+	SELECT string_agg(id::text, ',' ORDER BY id) FROM orders;
+	COMMIT;};
+
+my $dump = "$PostgreSQL::Test::Utils::tmp_check/src.dump";
+$node->command_ok([ 'pg_dump', '-Fc', '-d', $node->connstr('src'), '-f', $dump ],
+	'pg_dump');
+$node->command_ok([ 'pg_restore', '-d', $node->connstr('dst'), $dump ],
+	'pg_restore');
+
+is($node->safe_psql('dst', $policies), $node->safe_psql('src', $policies),
+	'template configuration restored');
+is($node->safe_psql('dst', $generated), $node->safe_psql('src', $generated),
+	'generated policies restored');
+is(last_line($node->safe_psql('dst', $visible)), '1,2',
+	'tenant and roles policies work after the restore');
+
+# the restored configuration can be changed and regenerates as before
+$node->safe_psql('dst', q{SELECT steward.policy_drop('orders', 'roles')});
+is( $node->safe_psql(
+		'dst', q{SELECT string_agg(template, ',' ORDER BY template) FROM steward.policies}),
+	'owner,tenant',
+	'restored templates can be dropped');
+
+$node->stop;
+done_testing();
