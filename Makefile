@@ -19,7 +19,8 @@ OBJS = \
 	src/pg_steward.o \
 	src/context/context.o \
 	src/rls/expr.o \
-	src/rls/token.o
+	src/rls/token.o \
+	src/rls/templates.o
 
 # The install script is generated from the per-capability SQL pieces, in
 # this order (a later piece may use what an earlier one created).

@@ -183,6 +183,86 @@ SELECT * FROM steward.as_user('{"user_id": "1"}', NULL);
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 
+-- the configuration table cannot be written, nor locked, directly
+SET ROLE rls_app;
+BEGIN;
+LOCK TABLE steward.rls_templates IN ACCESS EXCLUSIVE MODE;
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+RESET ROLE;
+
+-- dropping one template of several; FORCE stays once set
+SET ROLE rls_owner;
+SELECT steward.policy_tenant('docs', force => true);
+SELECT steward.policy_owner('docs', 'owner_id');
+SELECT steward.policy_drop('docs', 'owner');
+SELECT steward.policy_tenant('docs', force => false);
+SELECT template FROM steward.policies;
+SELECT relforcerowsecurity AS still_forced FROM pg_class WHERE oid = 'docs'::regclass;
+-- a renamed column is followed
+ALTER TABLE docs RENAME COLUMN tenant_id TO org_id;
+SELECT steward.policy_apply('docs');
+SELECT pg_get_expr(polqual, polrelid) FROM pg_policy
+WHERE polrelid = 'docs'::regclass AND polname = 'steward_select';
+ALTER TABLE docs RENAME COLUMN org_id TO tenant_id;
+SELECT steward.policy_drop('docs');
+-- temporary tables are refused (they can vanish without a DROP)
+CREATE TEMP TABLE temp_docs (tenant_id int);
+SELECT steward.policy_tenant('temp_docs');
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE temp_docs;
+RESET ROLE;
+
+-- column types: no truncating casts, the type's own equality operator
+CREATE EXTENSION citext;
+CREATE TABLE typed (
+    code    varchar(10) NOT NULL,
+    price   numeric(6,2) NOT NULL,
+    email   citext NOT NULL,
+    doc     json);
+CREATE INDEX ON typed (email);
+INSERT INTO typed VALUES ('abcdefghij', 1.00, 'Ann@Example.com', '{}');
+GRANT SELECT ON typed TO rls_app;
+SELECT steward.policy_tenant('typed', 'code');
+SELECT * FROM steward.as_user('{"tenant_id": "abcdefghijEVIL"}', 'SELECT code FROM typed', 'rls_app');
+SELECT * FROM steward.as_user('{"tenant_id": "abcdefghij"}', 'SELECT code FROM typed', 'rls_app');
+SELECT steward.policy_drop('typed');
+SELECT steward.policy_tenant('typed', 'price');
+SELECT * FROM steward.as_user('{"tenant_id": "1.004"}', 'SELECT price FROM typed', 'rls_app');
+SELECT steward.policy_drop('typed');
+SELECT steward.policy_owner('typed', 'email');
+SELECT pg_get_expr(polqual, polrelid) FROM pg_policy
+WHERE polrelid = 'typed'::regclass AND polname = 'steward_select';
+SELECT * FROM steward.as_user('{"user_id": "ann@example.COM"}', 'SELECT email FROM typed', 'rls_app');
+SELECT steward.policy_drop('typed');
+SELECT steward.policy_tenant('typed', 'doc');
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE typed;
+DROP EXTENSION citext;
+
+-- policy_check refuses to count where RLS does not apply (a superuser, or
+-- the owner without FORCE): the counts would be meaningless, and the
+-- table's triggers would run with the caller's rights
+CREATE TABLE unforced (id int, tenant_id int);
+SELECT steward.policy_tenant('unforced');
+SELECT * FROM steward.policy_check('unforced', '{"tenant_id": "1"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM steward.policy_check('docs_view', '{"tenant_id": "1"}');
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE unforced;
+
+-- as_user: a query that locks the context is refused (the lock would
+-- outlive the rollback); the query's own errors come through, whatever
+-- their code
+SELECT * FROM steward.as_user('{"tenant_id": "1"}', 'SELECT steward.context_lock()');
+\echo :LAST_ERROR_SQLSTATE
+SELECT steward.context_locked() AS locked_after_failed_as_user;
+CREATE FUNCTION raise_sr001() RETURNS int LANGUAGE plpgsql
+  AS $$ BEGIN RAISE EXCEPTION 'my own error' USING ERRCODE = 'SR001'; END $$;
+SELECT * FROM steward.as_user('{"tenant_id": "1"}', 'SELECT raise_sr001()');
+\echo :LAST_ERROR_SQLSTATE
+DROP FUNCTION raise_sr001();
+
 -- odd identifiers are quoted everywhere
 CREATE SCHEMA "Odd Schema";
 CREATE TABLE "Odd Schema"."My ""Table""; DROP TABLE docs; --" ("Tenant Id" int, "x;y" text);

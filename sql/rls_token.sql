@@ -116,6 +116,18 @@ SELECT steward.token_claims(sign_hs_text('{"alg": "HS256"}', '{"sub": "a\u0000b"
 SELECT steward.token_claims(b64url('\xff00'::bytea) || '.e30.c2ln');
 \echo :LAST_ERROR_SQLSTATE
 SELECT steward.token_claims(NULL) IS NULL AS null_token;
+SELECT steward.context_from_token(NULL);
+\echo :LAST_ERROR_SQLSTATE
+-- valid JSON that jsonb cannot hold, before the signature check
+SELECT steward.token_claims(b64url(convert_to('{"alg": "HS256", "x": 1e1000000}', 'UTF8')) || '.e30.c2ln');
+\echo :LAST_ERROR_SQLSTATE
+-- token_claims maps claims like context_from_token does
+SELECT steward.token_claims(sign_hs('{"alg": "HS256"}', '{"sub": true, "exp": 4102444800}', :'secret'));
+\echo :LAST_ERROR_SQLSTATE
+SET steward.jwt_require_exp = off;
+SELECT steward.token_claims(sign_hs('{"alg": "HS256"}', '{}', :'secret'));
+\echo :LAST_ERROR_SQLSTATE
+RESET steward.jwt_require_exp;
 -- claims that do not map onto a context
 BEGIN;
 SELECT steward.context_from_token(sign_hs('{"alg": "HS256"}', '{"sub": {"x": 1}, "exp": 4102444800}', :'secret'));
@@ -193,6 +205,18 @@ SET steward.jwt_secret = 'short';
 \echo :LAST_ERROR_SQLSTATE
 SET steward.jwt_tenant_claim = '';
 \echo :LAST_ERROR_SQLSTATE
+
+-- the secret is never stored where every role can read it
+CREATE ROLE rls_token_svc;
+ALTER ROLE rls_token_svc SET steward.jwt_secret = 'a-secret-stored-per-role-that-is-long-enough';
+\echo :LAST_ERROR_SQLSTATE
+ALTER DATABASE contrib_regression SET steward.jwt_secret = 'a-secret-stored-per-db-that-is-long-enough';
+\echo :LAST_ERROR_SQLSTATE
+CREATE FUNCTION leaky() RETURNS int LANGUAGE sql
+  SET steward.jwt_secret = 'a-secret-stored-in-a-function-long-enough' AS 'SELECT 1';
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS stored_secrets FROM pg_db_role_setting WHERE array_to_string(setconfig, ',') LIKE '%jwt_secret%';
+DROP ROLE rls_token_svc;
 
 -- only superusers set the keys, and the secret stays hidden
 CREATE ROLE rls_token_app;

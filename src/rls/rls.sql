@@ -24,7 +24,7 @@ COMMENT ON FUNCTION steward.expr_columns(pg_node_tree) IS
 
 CREATE FUNCTION steward.context_from_token(token text)
 RETURNS void
-LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE
+LANGUAGE c VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'steward_context_from_token';
 
 COMMENT ON FUNCTION steward.context_from_token(text) IS
@@ -71,12 +71,32 @@ COMMENT ON COLUMN steward.rls_templates.applied_at IS 'When the template was las
 
 SELECT pg_catalog.pg_extension_config_dump('steward.rls_templates', '');
 
+-- Readable by everyone for the tables they own; written only through
+-- steward.rls_template_write() (see src/rls/templates.c for why).
 ALTER TABLE steward.rls_templates ENABLE ROW LEVEL SECURITY;
-CREATE POLICY owner_only ON steward.rls_templates
+CREATE POLICY owner_only ON steward.rls_templates FOR SELECT
   USING (pg_catalog.pg_has_role(CURRENT_USER,
            (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) relation),
            'USAGE'));
-GRANT SELECT, INSERT, UPDATE, DELETE ON steward.rls_templates TO PUBLIC;
+COMMENT ON POLICY owner_only ON steward.rls_templates IS
+  'Each role sees the template rows of the tables it owns';
+GRANT SELECT ON steward.rls_templates TO PUBLIC;
+
+CREATE FUNCTION steward.rls_template_write(relation regclass, template text, options jsonb)
+RETURNS void
+LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'steward_rls_template_write';
+
+COMMENT ON FUNCTION steward.rls_template_write(regclass, text, jsonb) IS
+  'Internal: record (options) or forget (NULL options) a table''s template; the caller must own the table';
+
+CREATE FUNCTION steward.type_equality(type regtype)
+RETURNS regoperator
+LANGUAGE c STABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'steward_type_equality';
+
+COMMENT ON FUNCTION steward.type_equality(regtype) IS
+  'The equality operator of the type''s default btree operator class (through domains), or NULL';
 
 -- The commands a template row applies to.
 CREATE FUNCTION steward.rls_template_commands(options jsonb)
@@ -99,7 +119,9 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    coltype text;
+    col name;
+    coltype oid;
+    eqop oid;
     accessor text;
     roles text[];
 BEGIN
@@ -107,17 +129,35 @@ BEGIN
         IF NOT command = ANY (steward.rls_template_commands(options)) THEN
             RETURN NULL;
         END IF;
-        SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype
+        -- the column by name, or by number if it was renamed since
+        SELECT a.attname, a.atttypid INTO col, coltype
         FROM pg_catalog.pg_attribute a
-        WHERE a.attrelid = relation AND a.attname = (options ->> 'column') AND NOT a.attisdropped;
-        IF coltype IS NULL THEN
+        WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped
+          AND (a.attname = (options ->> 'column') OR a.attnum = (options ->> 'attnum')::smallint)
+        ORDER BY a.attname = (options ->> 'column') DESC
+        LIMIT 1;
+        IF col IS NULL THEN
             RAISE EXCEPTION 'column "%" of % does not exist', options ->> 'column', relation
-                USING ERRCODE = 'undefined_column';
+                USING ERRCODE = 'undefined_column',
+                      HINT = 'Apply the template again with the column''s current name.';
+        END IF;
+        -- compare with the operator an index on the column supports (citext's
+        -- own =, not text's), and cast to the type without its size so that
+        -- a too-long value is never truncated into a match
+        eqop := steward.type_equality(coltype);
+        IF eqop IS NULL THEN
+            RAISE EXCEPTION 'column "%" of % has no equality operator for a btree index', col, relation
+                USING ERRCODE = 'undefined_function';
         END IF;
         accessor := CASE template WHEN 'tenant' THEN 'steward.current_tenant()'
                                   ELSE 'steward.current_user_id()' END;
-        RETURN format('(%I OPERATOR(pg_catalog.=) (SELECT %s::%s))',
-                      options ->> 'column', accessor, coltype);
+        RETURN format('(%I OPERATOR(%I.%s) (SELECT %s::%s))',
+                      col,
+                      (SELECT n.nspname FROM pg_catalog.pg_operator o
+                       JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace WHERE o.oid = eqop),
+                      (SELECT o.oprname FROM pg_catalog.pg_operator o WHERE o.oid = eqop),
+                      accessor,
+                      pg_catalog.format_type(coltype, NULL));
     ELSE
         roles := ARRAY(SELECT pg_catalog.jsonb_array_elements_text(
                          coalesce(options -> 'roles' -> command, '[]') ||
@@ -186,7 +226,8 @@ COMMENT ON FUNCTION steward.policy_apply(regclass) IS
   'Regenerate a table''s pg_steward policies from its templates (after a restore or a column type change)';
 
 -- Checks shared by the templates; returns the options with defaults filled in.
-CREATE FUNCTION steward.rls_template_prepare(relation regclass, template text, options jsonb)
+CREATE FUNCTION steward.rls_template_prepare(relation regclass, template text, options jsonb,
+                                             check_column boolean DEFAULT true)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -195,16 +236,21 @@ DECLARE
     kind "char";
     owner oid;
     bad text;
+    colnum smallint;
+    coltype oid;
 BEGIN
     IF relation IS NULL THEN
         RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     SELECT c.relkind, c.relowner INTO kind, owner FROM pg_catalog.pg_class c WHERE c.oid = relation;
     IF kind IS NULL OR kind NOT IN ('r', 'p') THEN
-        RAISE EXCEPTION '"%" is not a table', relation USING ERRCODE = 'wrong_object_type';
+        RAISE EXCEPTION '% is not a table', relation USING ERRCODE = 'wrong_object_type';
     END IF;
     IF NOT pg_catalog.pg_has_role(current_user, owner, 'USAGE') THEN
         RAISE EXCEPTION 'must be owner of table %', relation USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NOT check_column THEN
+        RETURN options;
     END IF;
     IF options ? 'commands' THEN
         IF jsonb_typeof(options -> 'commands') <> 'array' THEN
@@ -217,18 +263,26 @@ BEGIN
                 HINT = 'Commands are select, insert, update and delete.';
         END IF;
     END IF;
-    IF template IN ('tenant', 'owner') AND NOT EXISTS (
-           SELECT 1 FROM pg_catalog.pg_attribute a
-           WHERE a.attrelid = relation AND a.attname = (options ->> 'column')
-             AND a.attnum > 0 AND NOT a.attisdropped) THEN
-        RAISE EXCEPTION 'column "%" of % does not exist', options ->> 'column', relation
-            USING ERRCODE = 'undefined_column';
+    IF template IN ('tenant', 'owner') THEN
+        SELECT a.attnum, a.atttypid INTO colnum, coltype FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid = relation AND a.attname = (options ->> 'column')
+          AND a.attnum > 0 AND NOT a.attisdropped;
+        IF colnum IS NULL THEN
+            RAISE EXCEPTION 'column "%" of % does not exist', options ->> 'column', relation
+                USING ERRCODE = 'undefined_column';
+        END IF;
+        IF steward.type_equality(coltype) IS NULL THEN
+            RAISE EXCEPTION 'column "%" of % has no equality operator for a btree index',
+                options ->> 'column', relation USING ERRCODE = 'undefined_function';
+        END IF;
+        -- remember the column's number too: a rename keeps it
+        options := options || pg_catalog.jsonb_build_object('attnum', colnum);
     END IF;
     RETURN options;
 END
 $$;
 
-COMMENT ON FUNCTION steward.rls_template_prepare(regclass, text, jsonb) IS
+COMMENT ON FUNCTION steward.rls_template_prepare(regclass, text, jsonb, boolean) IS
   'Internal: validate a template''s table and options';
 
 CREATE FUNCTION steward.rls_template_store(relation regclass, template text, options jsonb)
@@ -238,10 +292,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     options := steward.rls_template_prepare(relation, template, options);
-    INSERT INTO steward.rls_templates AS t (relation, template, options)
-    VALUES (relation, template, options)
-    ON CONFLICT ON CONSTRAINT rls_templates_pkey
-    DO UPDATE SET options = excluded.options, applied_by = current_user, applied_at = now();
+    PERFORM steward.rls_template_write(relation, template, options);
     PERFORM steward.policy_apply(relation);
 END
 $$;
@@ -328,14 +379,12 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM steward.rls_template_prepare(relation, coalesce(template, 'roles'), '{}');
+    PERFORM steward.rls_template_prepare(relation, template, '{}', check_column => false);
     IF template IS NOT NULL AND template NOT IN ('tenant', 'owner', 'roles') THEN
         RAISE EXCEPTION 'unrecognized template "%"', template USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Templates are tenant, owner and roles.';
     END IF;
-    DELETE FROM steward.rls_templates t
-    WHERE t.relation = policy_drop.relation
-      AND (policy_drop.template IS NULL OR t.template = policy_drop.template);
+    PERFORM steward.rls_template_write(relation, template, NULL);
     PERFORM steward.policy_apply(relation);
 END
 $$;
@@ -401,6 +450,7 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
     result jsonb;
+    done boolean := false;
 BEGIN
     IF context IS NULL OR pg_catalog.jsonb_typeof(context) OPERATOR(pg_catalog.<>) 'object' THEN
         RAISE EXCEPTION 'context must be a JSON object like steward.context() returns'
@@ -425,10 +475,20 @@ BEGIN
         END IF;
         EXECUTE pg_catalog.format('WITH q AS (%s) SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(q)), ''[]'') FROM q', query)
             INTO result;
+        -- a lock outlives the rollback below (it lasts until the end of the
+        -- transaction): refuse, and let the error end the caller's transaction
+        IF steward.context_locked() THEN
+            RAISE EXCEPTION 'the query passed to steward.as_user() locked the session context'
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      HINT = 'Do not call steward.context_lock() or steward.context_from_token() in it.';
+        END IF;
         -- undo everything the query did, and the context and role with it
+        done := true;
         RAISE EXCEPTION USING ERRCODE = 'SR001';
     EXCEPTION WHEN SQLSTATE 'SR001' THEN
-        NULL;
+        IF NOT done THEN
+            RAISE;          -- the query's own error of that code
+        END IF;
     END;
     RETURN QUERY SELECT pg_catalog.jsonb_array_elements(result);
 END
@@ -448,6 +508,20 @@ DECLARE
 BEGIN
     IF relation IS NULL THEN
         RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = relation) NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '% is not a table', relation USING ERRCODE = 'wrong_object_type';
+    END IF;
+    -- the counts mean something only where the policies apply; and the
+    -- UPDATE and DELETE below fire the table's triggers as the acting role
+    IF NOT (SELECT (r #>> '{active}')::boolean
+            FROM steward.as_user(context,
+                   format('SELECT pg_catalog.row_security_active(%L::pg_catalog.regclass) AS active', relation),
+                   role) r) THEN
+        RAISE EXCEPTION 'row-level security does not apply to % on %', coalesce(role, current_user), relation
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'The role is a superuser, has BYPASSRLS, or owns the table and row-level security is not forced.',
+                  HINT = 'Pass the application''s role as role => ''...''.';
     END IF;
     SELECT quote_ident(a.attname) INTO col FROM pg_catalog.pg_attribute a
     WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped

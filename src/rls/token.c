@@ -208,7 +208,33 @@ decode_json_object(const char *seg, int len, const char *what)
 	lex = makeJsonLexContextCstringLen(json, rawlen, GetDatabaseEncoding(), true);
 	if (pg_parse_json(lex, &nullSemAction) != JSON_SUCCESS)
 		token_reject(psprintf("the %s is not valid JSON", what));
-	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+
+	/*
+	 * JSON the parser accepts can still make jsonb_in throw (a number out of
+	 * numeric's range, nesting beyond max_stack_depth); report that as a
+	 * rejected token, not as the conversion's own error.  Only parsing runs
+	 * here (memory allocation, no other resources), so no subtransaction is
+	 * needed to recover.
+	 */
+	{
+		MemoryContext oldcxt = CurrentMemoryContext;
+		bool		failed = false;
+
+		PG_TRY();
+		{
+			jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(oldcxt);
+			FlushErrorState();
+			failed = true;
+			jb = NULL;
+		}
+		PG_END_TRY();
+		if (failed)
+			token_reject(psprintf("the %s cannot be represented as jsonb", what));
+	}
 	if (!JB_ROOT_IS_OBJECT(jb))
 		token_reject(psprintf("the %s is not a JSON object", what));
 	return jb;
@@ -550,6 +576,8 @@ claims_to_parts(Jsonb *claims, ContextParts *parts)
 		token_reject(psprintf("claim \"%s\" must be a string or an array of non-empty strings",
 							  jwt_roles_claim));
 
+	if (JB_ROOT_COUNT(claims) == 0)
+		token_reject("the token carries no claims");
 	parts->claims.type = jbvBinary;
 	parts->claims.val.binary.data = &claims->root;
 	parts->claims.val.binary.len = VARSIZE(claims) - VARHDRSZ;
@@ -718,10 +746,14 @@ PG_FUNCTION_INFO_V1(steward_context_from_token);
 Datum
 steward_context_from_token(PG_FUNCTION_ARGS)
 {
-	text	   *token = PG_GETARG_TEXT_PP(0);
+	text	   *token;
 	Jsonb	   *claims;
 	ContextParts parts;
 
+	/* not STRICT: a missing token is a failed authentication, not a no-op */
+	if (PG_ARGISNULL(0))
+		token_reject("the token is NULL");
+	token = PG_GETARG_TEXT_PP(0);
 	claims = verify_token(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token));
 	claims_to_parts(claims, &parts);
 	steward_context_apply(&parts, true,
@@ -743,8 +775,13 @@ Datum
 steward_token_claims(PG_FUNCTION_ARGS)
 {
 	text	   *token = PG_GETARG_TEXT_PP(0);
+	Jsonb	   *claims;
+	ContextParts parts;
 
-	PG_RETURN_JSONB_P(verify_token(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token)));
+	claims = verify_token(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token));
+	/* the same mapping checks as context_from_token() */
+	claims_to_parts(claims, &parts);
+	PG_RETURN_JSONB_P(claims);
 }
 
 /* ----------------------------------------------------------------
@@ -830,6 +867,23 @@ static bool
 check_jwt_secret(char **newval, void **extra, GucSource source)
 {
 	size_t		len = strlen(*newval);
+
+	/*
+	 * Values stored by ALTER ROLE/DATABASE SET (validated as PGC_S_TEST,
+	 * applied as PGC_S_DATABASE/USER/...) and function SET clauses land in
+	 * pg_db_role_setting or pg_proc, which every role can read.
+	 */
+	if (len > 0 &&
+		(source == PGC_S_TEST || source == PGC_S_GLOBAL ||
+		 source == PGC_S_DATABASE || source == PGC_S_USER ||
+		 source == PGC_S_DATABASE_USER))
+	{
+		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+		GUC_check_errmsg("steward.jwt_secret cannot be stored per role, per database or in a function");
+		GUC_check_errdetail("Such values are readable by every role.");
+		GUC_check_errhint("Set it in postgresql.conf or with ALTER SYSTEM.");
+		return false;
+	}
 
 	if (len > 0 && len < SECRET_MIN_BYTES)
 	{
