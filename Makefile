@@ -17,6 +17,7 @@ EXTVERSION := $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']
 MODULE_big = pg_steward
 OBJS = \
 	src/pg_steward.o \
+	src/common/config.o \
 	src/context/context.o \
 	src/rls/expr.o \
 	src/rls/token.o \

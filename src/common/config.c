@@ -1,0 +1,134 @@
+/*-------------------------------------------------------------------------
+ *
+ * config.c
+ *	  Writing pg_steward's configuration tables on behalf of a table's owner.
+ *
+ * Configuration tables (policy templates, audited tables, ...) are
+ * readable by everyone but writable by nobody directly: a write grant would
+ * also let any role LOCK the table and stall the DDL and triggers that read
+ * it.  The functions that change configuration check, with the caller's
+ * real identity, that the caller owns the table concerned, and then write
+ * as the configuration table's owner inside a security-restricted
+ * operation.  A SECURITY DEFINER function could not do this: inside it the
+ * caller's identity is gone.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "common/config.h"
+
+/*
+ * steward_qualified_relname
+ *		schema.table, quoted as needed.
+ */
+char *
+steward_qualified_relname(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+/*
+ * steward_check_table_owner
+ *		relid must be a table (plain or partitioned) that the caller owns or
+ *		whose owning role the caller belongs to.  Temporary tables are
+ *		refused unless allow_temp: they can vanish without a DROP that an
+ *		event trigger sees, leaving configuration that names a dead OID.
+ */
+void
+steward_check_table_owner(Oid relid, bool allow_temp)
+{
+	HeapTuple	tuple;
+	Form_pg_class classform;
+	char		relkind;
+	char		relpersistence;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	classform = (Form_pg_class) GETSTRUCT(tuple);
+	relkind = classform->relkind;
+	relpersistence = classform->relpersistence;
+	ReleaseSysCache(tuple);
+
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not a table", steward_qualified_relname(relid))));
+	if (relpersistence == RELPERSISTENCE_TEMP && !allow_temp)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("temporary table \"%s\" is not supported", get_rel_name(relid)),
+				 errdetail("A temporary table can disappear without a DROP that pg_steward sees.")));
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s", steward_qualified_relname(relid))));
+}
+
+/*
+ * config_table_owner
+ *		The owner of steward.<name> (the role that created the extension).
+ */
+static Oid
+config_table_owner(const char *name)
+{
+	Oid			relid = get_relname_relid(name, get_namespace_oid("steward", false));
+	HeapTuple	tuple;
+	Oid			owner;
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "steward.%s does not exist", name);
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+/*
+ * steward_config_exec
+ *		Run sql (which must touch only steward.<config_table>) as that
+ *		table's owner, in a security-restricted operation.  The caller has
+ *		checked that the acting role may make this change.
+ */
+void
+steward_config_exec(const char *config_table, const char *sql,
+					int nargs, Oid *argtypes, Datum *args, const char *nulls)
+{
+	Oid			owner = config_table_owner(config_table);
+	Oid			save_userid;
+	int			save_sec_context;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(owner,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute_with_args(sql, nargs, argtypes, args, nulls, false, 0) < 0)
+			elog(ERROR, "could not write steward.%s", config_table);
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+}

@@ -1,0 +1,24 @@
+/*-------------------------------------------------------------------------
+ *
+ * config.h
+ *	  Writing pg_steward's configuration tables on behalf of a table's owner.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STEWARD_CONFIG_H
+#define STEWARD_CONFIG_H
+
+#include "postgres.h"
+
+/* Check that relid is a table the caller owns; error otherwise. */
+extern void steward_check_table_owner(Oid relid, bool allow_temp);
+
+/* Run one SQL statement as the owner of steward.<config_table>. */
+extern void steward_config_exec(const char *config_table, const char *sql,
+								int nargs, Oid *argtypes, Datum *args,
+								const char *nulls);
+
+/* schema.table, quoted as needed, for messages. */
+extern char *steward_qualified_relname(Oid relid);
+
+#endif							/* STEWARD_CONFIG_H */
