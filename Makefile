@@ -21,7 +21,8 @@ OBJS = \
 	src/context/context.o \
 	src/rls/expr.o \
 	src/rls/token.o \
-	src/rls/templates.o
+	src/rls/templates.o \
+	src/audit/audit.o
 
 # The install script is generated from the per-capability SQL pieces, in
 # this order (a later piece may use what an earlier one created).
@@ -29,12 +30,13 @@ SQL_PIECES = \
 	src/common/common.sql \
 	src/context/context.sql \
 	src/rls/rls.sql \
-	src/rls/lint.sql
+	src/rls/lint.sql \
+	src/audit/audit.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), in order.
-REGRESS = install context context_privileges rls_token rls_templates rls_lint
+REGRESS = install context context_privileges rls_token rls_templates rls_lint audit
 # isolation specs (test/isolation/specs/NAME.spec)
 ISOLATION = context_sessions rls_tenants
 ISOLATION_OPTS = --inputdir=test/isolation

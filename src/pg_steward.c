@@ -36,6 +36,7 @@ _PG_init(void)
 {
 	steward_context_init();
 	steward_token_init();
+	steward_audit_init();
 
 	MarkGUCPrefixReserved("steward");
 }

@@ -18,4 +18,7 @@ extern void steward_context_init(void);
 /* src/rls/token.c */
 extern void steward_token_init(void);
 
+/* src/audit/audit.c */
+extern void steward_audit_init(void);
+
 #endif							/* PG_STEWARD_H */

@@ -132,3 +132,27 @@ steward_config_exec(const char *config_table, const char *sql,
 	}
 	PG_END_TRY();
 }
+
+/*
+ * steward_check_secret_setting
+ *		Check hook for secret settings (token and hashing keys): refuse a
+ *		value stored by ALTER ROLE/DATABASE SET (validated as PGC_S_TEST,
+ *		applied as PGC_S_DATABASE/USER/...) or in a function's SET clause,
+ *		which land in pg_db_role_setting or pg_proc, readable by every role.
+ */
+bool
+steward_check_secret_setting(char **newval, void **extra, GucSource source)
+{
+	if ((*newval)[0] != '\0' &&
+		(source == PGC_S_TEST || source == PGC_S_GLOBAL ||
+		 source == PGC_S_DATABASE || source == PGC_S_USER ||
+		 source == PGC_S_DATABASE_USER))
+	{
+		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+		GUC_check_errmsg("secret settings cannot be stored per role, per database or in a function");
+		GUC_check_errdetail("Such values are readable by every role.");
+		GUC_check_errhint("Set it in postgresql.conf or with ALTER SYSTEM.");
+		return false;
+	}
+	return true;
+}

@@ -18,6 +18,11 @@ extern void steward_config_exec(const char *config_table, const char *sql,
 								int nargs, Oid *argtypes, Datum *args,
 								const char *nulls);
 
+/* GUC check hook for secrets: refuse values stored where all can read. */
+#include "utils/guc.h"
+extern bool steward_check_secret_setting(char **newval, void **extra,
+										 GucSource source);
+
 /* schema.table, quoted as needed, for messages. */
 extern char *steward_qualified_relname(Oid relid);
 

@@ -48,6 +48,7 @@
 #include "utils/timestamp.h"
 
 #include "pg_steward.h"
+#include "common/config.h"
 #include "context/context.h"
 
 /* Longest token accepted, in bytes. */
@@ -868,23 +869,8 @@ check_jwt_secret(char **newval, void **extra, GucSource source)
 {
 	size_t		len = strlen(*newval);
 
-	/*
-	 * Values stored by ALTER ROLE/DATABASE SET (validated as PGC_S_TEST,
-	 * applied as PGC_S_DATABASE/USER/...) and function SET clauses land in
-	 * pg_db_role_setting or pg_proc, which every role can read.
-	 */
-	if (len > 0 &&
-		(source == PGC_S_TEST || source == PGC_S_GLOBAL ||
-		 source == PGC_S_DATABASE || source == PGC_S_USER ||
-		 source == PGC_S_DATABASE_USER))
-	{
-		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
-		GUC_check_errmsg("steward.jwt_secret cannot be stored per role, per database or in a function");
-		GUC_check_errdetail("Such values are readable by every role.");
-		GUC_check_errhint("Set it in postgresql.conf or with ALTER SYSTEM.");
+	if (!steward_check_secret_setting(newval, extra, source))
 		return false;
-	}
-
 	if (len > 0 && len < SECRET_MIN_BYTES)
 	{
 		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);

@@ -1,0 +1,205 @@
+--
+-- audit: row-change capture
+--
+\set SHOW_CONTEXT never
+CREATE ROLE audit_owner;
+CREATE ROLE audit_app;
+GRANT CREATE ON SCHEMA public TO audit_owner;
+-- what the tests below show of each record (no ids, times or txids)
+CREATE VIEW audit_seen AS
+  SELECT row_number() OVER (ORDER BY id) AS n, operation, schema_name || '.' || table_name AS tbl,
+         row_key, old_values, new_values, actor_user, actor_tenant, session_role, effective_role
+  FROM steward.audit_log;
+
+SET ROLE audit_owner;
+CREATE TABLE items (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id  int NOT NULL,
+    name       text NOT NULL,
+    price      numeric(8,2),
+    ok         boolean,
+    payload    jsonb,
+    born       date,
+    secret     text,
+    note       text,
+    name_len   int GENERATED ALWAYS AS (length(name)) STORED
+);
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON items TO audit_app;
+SELECT steward.audit_enable('items', exclude_columns => ARRAY['note'], hash_columns => ARRAY['secret']);
+RESET ROLE;
+SELECT relation, operations, exclude_columns, hash_columns, full_rows, skip_unchanged, capture_query, enabled_by
+FROM steward.audit_tables;
+SELECT tgname, tgenabled, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'items'::regclass ORDER BY 1;
+SELECT n, operation, tbl, session_role FROM audit_seen;
+
+-- changes by the application role, with a context
+SET ROLE audit_app;
+BEGIN;
+SELECT steward.context_set('u1', 't1');
+INSERT INTO items (tenant_id, name, price, ok, payload, born, secret, note)
+VALUES (1, 'apple', 1.50, true, '{"color": "red"}', '2020-02-29', 's3cret', 'not recorded'),
+       (1, 'pear', NULL, false, '[1, 2]', NULL, NULL, NULL);
+UPDATE items SET price = 2.00, note = 'still not recorded' WHERE name = 'apple';
+-- an UPDATE that changes nothing is not recorded; one that changes only an
+-- excluded column neither
+UPDATE items SET price = price WHERE name = 'apple';
+UPDATE items SET note = 'x' WHERE name = 'apple';
+DELETE FROM items WHERE name = 'pear';
+COMMIT;
+RESET ROLE;
+SELECT n, operation, tbl, row_key, old_values, new_values, actor_user, actor_tenant, session_role, effective_role
+FROM audit_seen WHERE n > 1;
+-- the keyed hash is HMAC-SHA256 of the value (here with an empty key)
+CREATE EXTENSION pgcrypto;
+SELECT new_values ->> 'secret' = encode(hmac('s3cret', '', 'sha256'), 'hex') AS hashed
+FROM steward.audit_log WHERE operation = 'INSERT' AND new_values ->> 'name' = 'apple';
+
+-- a rolled-back transaction leaves no record, nor does a rolled-back savepoint
+SELECT count(*) AS before FROM steward.audit_log \gset
+BEGIN;
+INSERT INTO items (tenant_id, name) VALUES (1, 'rolled back');
+ROLLBACK;
+BEGIN;
+INSERT INTO items (tenant_id, name) VALUES (1, 'kept');
+SAVEPOINT s;
+INSERT INTO items (tenant_id, name) VALUES (1, 'rolled back to savepoint');
+ROLLBACK TO s;
+COMMIT;
+SELECT count(*) - :before AS new_records,
+       (SELECT new_values ->> 'name' FROM steward.audit_log ORDER BY id DESC LIMIT 1) AS last_name
+FROM steward.audit_log;
+
+-- COPY is captured row by row
+COPY items (tenant_id, name) FROM STDIN;
+2	copied one
+2	copied two
+\.
+SELECT operation, new_values ->> 'name' AS name FROM steward.audit_log
+WHERE new_values ->> 'name' LIKE 'copied%' ORDER BY id;
+
+-- one transaction's changes, in order
+SELECT txid AS last_txid FROM steward.audit_log WHERE new_values ->> 'name' = 'copied one' \gset
+SELECT operation, new_values ->> 'name' AS name FROM steward.audit_transaction(:'last_txid');
+
+-- TRUNCATE is one statement-level record
+TRUNCATE items;
+SELECT operation, tbl, row_key FROM audit_seen ORDER BY n DESC LIMIT 1;
+
+-- history and the row as of a time
+INSERT INTO items (tenant_id, name, price) VALUES (3, 'plum', 1);
+SELECT id AS plum FROM items WHERE name = 'plum' \gset
+SELECT now() AS t0 \gset
+UPDATE items SET price = 2 WHERE id = :plum;
+UPDATE items SET name = 'big plum', price = 3 WHERE id = :plum;
+DELETE FROM items WHERE id = :plum;
+SELECT operation, old_values, new_values FROM steward.audit_history('items', jsonb_build_object('id', :plum));
+SELECT steward.audit_row_as_of('items', jsonb_build_object('id', :plum), :'t0') ->> 'price' AS price_at_t0;
+SELECT steward.audit_row_as_of('items', jsonb_build_object('id', :plum), now()) AS after_delete;
+
+-- options: full rows, unchanged updates, query text, some operations only
+SET ROLE audit_owner;
+SELECT steward.audit_enable('items', operations => ARRAY['update'], full_rows => true,
+                            skip_unchanged => false, capture_query => true);
+RESET ROLE;
+SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'items'::regclass ORDER BY 1;
+INSERT INTO items (tenant_id, name, price) VALUES (4, 'kiwi', 1);
+UPDATE items SET price = price WHERE name = 'kiwi';
+DELETE FROM items WHERE name = 'kiwi';
+SELECT operation, old_values ->> 'name' AS old_name, new_values ->> 'price' AS new_price, query
+FROM steward.audit_log ORDER BY id DESC LIMIT 2;
+
+-- schema changes: added, dropped and renamed columns
+SET ROLE audit_owner;
+SELECT steward.audit_enable('items');
+ALTER TABLE items ADD COLUMN extra text;
+ALTER TABLE items DROP COLUMN born;
+ALTER TABLE items RENAME COLUMN payload TO data;
+RESET ROLE;
+INSERT INTO items (tenant_id, name, data, extra) VALUES (5, 'fig', '{}', 'new column');
+SELECT new_values - 'id' AS new_values FROM steward.audit_log ORDER BY id DESC LIMIT 1;
+
+-- a table without a primary key: the whole row is the key; with a replica
+-- identity index: its columns
+CREATE TABLE nokey (a int, b text);
+CREATE TABLE ident (a int NOT NULL, b text);
+CREATE UNIQUE INDEX ident_a ON ident (a);
+ALTER TABLE ident REPLICA IDENTITY USING INDEX ident_a;
+SELECT steward.audit_enable('nokey');
+SELECT steward.audit_enable('ident');
+INSERT INTO nokey VALUES (1, 'x');
+INSERT INTO ident VALUES (1, 'x');
+SELECT table_name, row_key FROM steward.audit_log WHERE table_name IN ('nokey', 'ident') AND operation = 'INSERT' ORDER BY table_name;
+
+-- partitioned tables: records name the partitioned table, not the partition
+CREATE TABLE events (tenant_id int NOT NULL, id int NOT NULL, what text, PRIMARY KEY (tenant_id, id))
+  PARTITION BY LIST (tenant_id);
+CREATE TABLE events_1 PARTITION OF events FOR VALUES IN (1);
+CREATE TABLE events_2 PARTITION OF events FOR VALUES IN (2);
+SELECT steward.audit_enable('events');
+CREATE TABLE events_3 PARTITION OF events FOR VALUES IN (3);
+INSERT INTO events VALUES (1, 1, 'one'), (2, 1, 'two'), (3, 1, 'three');
+UPDATE events SET what = 'ONE' WHERE tenant_id = 1;
+-- moving a row to another partition is a DELETE and an INSERT
+UPDATE events SET tenant_id = 3, id = 2 WHERE tenant_id = 1;
+SELECT operation, tbl, row_key, new_values FROM audit_seen WHERE tbl = 'public.events' ORDER BY n;
+
+-- the log is append-only and private
+SET ROLE audit_app;
+SELECT count(*) FROM steward.audit_log;
+\echo :LAST_ERROR_SQLSTATE
+UPDATE steward.audit_log SET actor_user = 'nobody';
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM steward.audit_log;
+\echo :LAST_ERROR_SQLSTATE
+TRUNCATE steward.audit_log_default;
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM steward.audit_history('items', '{"id": 1}');
+\echo :LAST_ERROR_SQLSTATE
+-- ... and nobody can write an event through the configuration function
+-- for a table they do not own
+SELECT steward.audit_config_write('items', ARRAY['INSERT'], '{}', '{}', false, true, false);
+\echo :LAST_ERROR_SQLSTATE
+SELECT steward.audit_enable('items');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+-- disabling needs an explicit privilege, and is itself recorded
+SET ROLE audit_owner;
+SELECT steward.audit_disable('items');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION steward.audit_disable(regclass) TO audit_owner;
+SET ROLE audit_owner;
+SELECT steward.audit_disable('items');
+RESET ROLE;
+SELECT operation, tbl, session_role FROM audit_seen ORDER BY n DESC LIMIT 1;
+SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgrelid = 'items'::regclass AND tgname LIKE 'steward%';
+SELECT count(*) AS config_left FROM steward.audit_tables WHERE relation = 'items'::regclass;
+REVOKE EXECUTE ON FUNCTION steward.audit_disable(regclass) FROM audit_owner;
+
+-- bad input
+SELECT steward.audit_enable(NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT steward.audit_enable('nokey', operations => '{}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT steward.audit_enable('nokey', operations => ARRAY['SELECT']);
+\echo :LAST_ERROR_SQLSTATE
+SELECT steward.audit_enable('nokey', exclude_columns => ARRAY['nope']);
+\echo :LAST_ERROR_SQLSTATE
+SELECT steward.audit_enable('audit_seen');
+\echo :LAST_ERROR_SQLSTATE
+CREATE TEMP TABLE tmp_audit (a int);
+SELECT steward.audit_enable('tmp_audit');
+\echo :LAST_ERROR_SQLSTATE
+SELECT steward.audit_trigger();
+\echo :LAST_ERROR_SQLSTATE
+SELECT steward.audit_maintain(-1);
+\echo :LAST_ERROR_SQLSTATE
+
+-- clean up
+DROP VIEW audit_seen;
+DROP EXTENSION pgcrypto;
+DROP TABLE items, nokey, ident, events, tmp_audit;
+REVOKE CREATE ON SCHEMA public FROM audit_owner;
+DROP ROLE audit_owner;
+DROP ROLE audit_app;

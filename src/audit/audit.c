@@ -1,0 +1,1139 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit.c
+ *	  Row-change capture: the audit trigger and its writer.
+ *
+ * steward.audit_trigger() is an AFTER ROW trigger (INSERT, UPDATE, DELETE)
+ * and an AFTER STATEMENT trigger (TRUNCATE) installed by audit_enable().
+ * For every change it builds one steward.audit_log record - who (the
+ * session context, session_user, current_user), when, where (application,
+ * client), which transaction and statement, the row's key and the values -
+ * and inserts it in the same transaction, so a rolled-back change leaves
+ * no record and a committed one always has its record.
+ *
+ * The hot path avoids SQL entirely:
+ *	 - per table, a cache entry (invalidated by relcache callbacks) holds
+ *	   the capture options, the key columns and each column's conversion;
+ *	 - the row becomes jsonb directly from the datums (numbers as numbers,
+ *	   text as strings, jsonb embedded, other types through their output
+ *	   function), with no text round trip;
+ *	 - the record goes straight into the month's partition of
+ *	   steward.audit_log with ExecSimpleRelationInsert (heap insert,
+ *	   constraints and index entries), through an executor state opened
+ *	   once per transaction.  No permission check applies: the log is
+ *	   append-only for everyone, and only this trigger writes it.
+ *
+ * The audited table's name comes from the trigger's arguments (set by
+ * audit_enable to the table it was enabled on), never from the relation
+ * the trigger fires on, which is a partition's (or, under Citus, a shard's).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
+#include "commands/sequence.h"
+#include "commands/trigger.h"
+#include "common/hmac.h"
+#include "common/sha2.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "pgtime.h"
+#include "tcop/tcopprot.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inet.h"
+#include "utils/inval.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+#include "utils/xid8.h"
+
+#include "pg_steward.h"
+#include "audit/audit.h"
+#include "common/config.h"
+#include "context/context.h"
+
+/* Columns of steward.audit_log, in order */
+enum
+{
+	AL_ID, AL_XACT_AT, AL_STMT_AT, AL_TXID, AL_STMT, AL_OPERATION,
+	AL_SCHEMA, AL_TABLE, AL_ROW_KEY, AL_OLD, AL_NEW, AL_ACTOR_USER,
+	AL_ACTOR_TENANT, AL_SESSION_ROLE, AL_EFFECTIVE_ROLE, AL_APPNAME,
+	AL_CLIENT_ADDR, AL_QUERY, AL_DETAIL,
+	AL_NCOLUMNS
+};
+
+/* How a column's value becomes jsonb */
+typedef enum ColumnKind
+{
+	COL_SKIP,					/* dropped or excluded */
+	COL_BOOL,
+	COL_INT,					/* int2, int4, int8: a number */
+	COL_FLOAT,					/* float4, float8: a number when finite */
+	COL_NUMERIC,				/* a number when finite */
+	COL_JSONB,					/* embedded */
+	COL_STRING,					/* text-like: the string itself */
+	COL_DATETIME,				/* date/time types: ISO 8601, whatever DateStyle */
+	COL_OUTPUT,					/* anything else: its output function */
+	COL_HASH					/* a keyed hash of its output */
+} ColumnKind;
+
+typedef struct AuditColumn
+{
+	ColumnKind	kind;
+	Oid			typid;
+	int16		typlen;
+	bool		typbyval;
+	FmgrInfo	output;			/* for COL_OUTPUT and COL_HASH */
+	char	   *name;
+	int			namelen;
+} AuditColumn;
+
+/* What the trigger needs to know about a table; keyed by the table's OID */
+typedef struct AuditRelInfo
+{
+	Oid			relid;			/* hash key: the relation the trigger fires on */
+	bool		valid;
+	int			natts;
+	AuditColumn *columns;		/* natts of them */
+	int			nkeys;
+	AttrNumber *keys;			/* key columns; nkeys == 0: the whole row */
+	bool		full_rows;
+	bool		skip_unchanged;
+	bool		capture_query;
+	MemoryContext cxt;			/* holds everything above */
+} AuditRelInfo;
+
+/* The writer's per-transaction state */
+typedef struct AuditWriter
+{
+	Oid			partition;
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *slot;
+	Oid			seq;
+} AuditWriter;
+
+static HTAB *audit_rels = NULL;
+static MemoryContext audit_cache_cxt = NULL;
+static MemoryContext audit_event_cxt = NULL;	/* reset for each event */
+static AuditWriter *audit_writer = NULL;
+
+/* Per-backend facts, computed once */
+static bool backend_facts_done = false;
+static Datum client_addr_datum;
+static bool client_addr_null = true;
+
+/* Last role names looked up */
+static Oid	cached_role_oids[2] = {InvalidOid, InvalidOid};
+static NameData cached_role_names[2];
+
+static char *audit_key = NULL;
+
+/* ----------------------------------------------------------------
+ *		The per-table cache
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * audit_relcache_callback
+ *		Forget a table's entry when its definition changes (relid), or all
+ *		of them (InvalidOid).
+ */
+static void
+audit_relcache_callback(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	AuditRelInfo *entry;
+
+	if (audit_rels == NULL)
+		return;
+	hash_seq_init(&status, audit_rels);
+	while ((entry = (AuditRelInfo *) hash_seq_search(&status)) != NULL)
+	{
+		if (relid == InvalidOid || entry->relid == relid)
+			entry->valid = false;
+	}
+}
+
+/*
+ * name_in_array
+ *		Whether a name[] datum contains name.
+ */
+static bool
+name_in_array(ArrayType *arr, const char *name)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+
+	if (arr == NULL)
+		return false;
+	deconstruct_array(arr, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR,
+					  &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+	{
+		if (!nulls[i] && strcmp(NameStr(*DatumGetName(elems[i])), name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * column_kind
+ *		How values of a type are converted.
+ */
+static ColumnKind
+column_kind(Oid typid)
+{
+	switch (getBaseType(typid))
+	{
+		case BOOLOID:
+			return COL_BOOL;
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			return COL_INT;
+		case FLOAT4OID:
+		case FLOAT8OID:
+			return COL_FLOAT;
+		case NUMERICOID:
+			return COL_NUMERIC;
+		case JSONBOID:
+			return COL_JSONB;
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+			return COL_STRING;
+		case DATEOID:
+		case TIMEOID:
+		case TIMETZOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			return COL_DATETIME;
+		default:
+			return COL_OUTPUT;
+	}
+}
+
+/*
+ * table_key_columns
+ *		The primary key's columns, else the replica identity index's; none
+ *		(the whole row is the key) when the table has neither.
+ */
+static void
+table_key_columns(Relation rel, AuditRelInfo *info)
+{
+	Oid			indexoid = RelationGetPrimaryKeyIndex(rel);
+	Relation	index;
+	int			i;
+
+	if (!OidIsValid(indexoid))
+		indexoid = RelationGetReplicaIndex(rel);
+	info->nkeys = 0;
+	if (!OidIsValid(indexoid))
+		return;
+	index = index_open(indexoid, AccessShareLock);
+	info->nkeys = index->rd_index->indnkeyatts;
+	info->keys = palloc(sizeof(AttrNumber) * info->nkeys);
+	for (i = 0; i < info->nkeys; i++)
+		info->keys[i] = index->rd_index->indkey.values[i];
+	index_close(index, AccessShareLock);
+}
+
+/*
+ * load_options
+ *		Read the table's row of steward.audit_tables (defaults if none) and
+ *		apply exclude_columns and hash_columns to the column list.
+ */
+static void
+load_options(Oid logical_relid, Relation rel, AuditRelInfo *info)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		args[1];
+	ArrayType  *exclude = NULL;
+	ArrayType  *hash = NULL;
+	int			i;
+
+	info->full_rows = false;
+	info->skip_unchanged = true;
+	info->capture_query = false;
+
+	if (OidIsValid(logical_relid))
+	{
+		args[0] = ObjectIdGetDatum(logical_relid);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute_with_args("SELECT exclude_columns, hash_columns, full_rows, "
+								  "skip_unchanged, capture_query "
+								  "FROM steward.audit_tables "
+								  "WHERE relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+								  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read steward.audit_tables");
+		if (SPI_processed == 1)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[0];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		isnull;
+			Datum		d;
+			MemoryContext old = MemoryContextSwitchTo(info->cxt);
+
+			d = SPI_getbinval(tup, desc, 1, &isnull);
+			if (!isnull)
+				exclude = DatumGetArrayTypePCopy(d);
+			d = SPI_getbinval(tup, desc, 2, &isnull);
+			if (!isnull)
+				hash = DatumGetArrayTypePCopy(d);
+			MemoryContextSwitchTo(old);
+			d = SPI_getbinval(tup, desc, 3, &isnull);
+			info->full_rows = !isnull && DatumGetBool(d);
+			d = SPI_getbinval(tup, desc, 4, &isnull);
+			info->skip_unchanged = isnull || DatumGetBool(d);
+			d = SPI_getbinval(tup, desc, 5, &isnull);
+			info->capture_query = !isnull && DatumGetBool(d);
+		}
+		SPI_finish();
+	}
+
+	for (i = 0; i < info->natts; i++)
+	{
+		AuditColumn *col = &info->columns[i];
+
+		if (col->kind == COL_SKIP)
+			continue;
+		if (name_in_array(exclude, col->name))
+			col->kind = COL_SKIP;
+		else if (name_in_array(hash, col->name))
+		{
+			Oid			outfunc;
+			bool		varlena;
+
+			col->kind = COL_HASH;
+			getTypeOutputInfo(col->typid, &outfunc, &varlena);
+			fmgr_info_cxt(outfunc, &col->output, info->cxt);
+		}
+	}
+}
+
+/*
+ * get_audit_info
+ *		The cache entry for the relation the trigger fires on, built on
+ *		first use and after any change of the table's definition.
+ */
+static AuditRelInfo *
+get_audit_info(Relation rel, Trigger *trigger)
+{
+	Oid			relid = RelationGetRelid(rel);
+	AuditRelInfo *info;
+	bool		found;
+	TupleDesc	desc = RelationGetDescr(rel);
+	MemoryContext old;
+	int			i;
+
+	if (audit_rels == NULL)
+	{
+		HASHCTL		ctl;
+
+		audit_cache_cxt = AllocSetContextCreate(CacheMemoryContext,
+												"steward audit cache",
+												ALLOCSET_DEFAULT_SIZES);
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(AuditRelInfo);
+		ctl.hcxt = audit_cache_cxt;
+		audit_rels = hash_create("steward audited tables", 64, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		CacheRegisterRelcacheCallback(audit_relcache_callback, (Datum) 0);
+	}
+
+	info = (AuditRelInfo *) hash_search(audit_rels, &relid, HASH_ENTER, &found);
+	if (found && info->valid)
+		return info;
+	if (found && info->cxt != NULL)
+		MemoryContextDelete(info->cxt);
+
+	info->valid = false;
+	info->cxt = AllocSetContextCreate(audit_cache_cxt, "steward audited table",
+									  ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(info->cxt);
+
+	info->natts = desc->natts;
+	info->columns = palloc0(sizeof(AuditColumn) * desc->natts);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		AuditColumn *col = &info->columns[i];
+
+		col->name = pstrdup(NameStr(att->attname));
+		col->namelen = strlen(col->name);
+		col->typid = att->atttypid;
+		col->typlen = att->attlen;
+		col->typbyval = att->attbyval;
+		col->kind = att->attisdropped ? COL_SKIP : column_kind(att->atttypid);
+		if (col->kind == COL_OUTPUT)
+		{
+			Oid			outfunc;
+			bool		varlena;
+
+			getTypeOutputInfo(att->atttypid, &outfunc, &varlena);
+			fmgr_info_cxt(outfunc, &col->output, info->cxt);
+		}
+	}
+	table_key_columns(rel, info);
+	MemoryContextSwitchTo(old);
+
+	/* the options are those of the table audit_enable() was called on */
+	load_options(get_relname_relid(trigger->tgargs[1],
+								   get_namespace_oid(trigger->tgargs[0], true)),
+				 rel, info);
+	info->valid = true;
+	return info;
+}
+
+/* ----------------------------------------------------------------
+ *		Rows as jsonb
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * hash_value
+ *		HMAC-SHA256 of the text with steward.audit_key (plain SHA-256 when
+ *		no key is set), as hex.
+ */
+static char *
+hash_value(const char *text)
+{
+	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	const char *key = audit_key ? audit_key : "";
+	char	   *hex = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
+
+	if (ctx == NULL ||
+		pg_hmac_init(ctx, (const uint8 *) key, strlen(key)) < 0 ||
+		pg_hmac_update(ctx, (const uint8 *) text, strlen(text)) < 0 ||
+		pg_hmac_final(ctx, digest, sizeof(digest)) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not compute a keyed hash")));
+	pg_hmac_free(ctx);
+	hex_encode((const char *) digest, sizeof(digest), hex);
+	hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
+	return hex;
+}
+
+/*
+ * set_string
+ *		A jbvString over a C string.
+ */
+static void
+set_string(JsonbValue *v, char *str, int len)
+{
+	v->type = jbvString;
+	v->val.string.val = str;
+	v->val.string.len = len;
+}
+
+/*
+ * push_column
+ *		Append "name": value for one column to a jsonb object under
+ *		construction.
+ */
+static void
+push_column(JsonbParseState **state, AuditColumn *col, Datum value, bool isnull)
+{
+	JsonbValue	k;
+	JsonbValue	v;
+
+	set_string(&k, col->name, col->namelen);
+	pushJsonbValue(state, WJB_KEY, &k);
+
+	if (isnull)
+	{
+		v.type = jbvNull;
+		pushJsonbValue(state, WJB_VALUE, &v);
+		return;
+	}
+
+	switch (col->kind)
+	{
+		case COL_BOOL:
+			v.type = jbvBool;
+			v.val.boolean = DatumGetBool(value);
+			break;
+		case COL_INT:
+			v.type = jbvNumeric;
+			switch (getBaseType(col->typid))
+			{
+				case INT2OID:
+					v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int2_numeric, value));
+					break;
+				case INT4OID:
+					v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int4_numeric, value));
+					break;
+				default:
+					v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int8_numeric, value));
+					break;
+			}
+			break;
+		case COL_FLOAT:
+			{
+				double		f = (getBaseType(col->typid) == FLOAT4OID) ?
+				(double) DatumGetFloat4(value) : DatumGetFloat8(value);
+
+				if (isfinite(f))
+				{
+					v.type = jbvNumeric;
+					v.val.numeric = DatumGetNumeric(DirectFunctionCall1(float8_numeric,
+																		Float8GetDatum(f)));
+				}
+				else
+				{
+					char	   *s = DatumGetCString(DirectFunctionCall1(float8out,
+																		Float8GetDatum(f)));
+
+					set_string(&v, s, strlen(s));
+				}
+			}
+			break;
+		case COL_NUMERIC:
+			{
+				Numeric		n = DatumGetNumeric(value);
+
+				if (numeric_is_nan(n) || numeric_is_inf(n))
+				{
+					char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, value));
+
+					set_string(&v, s, strlen(s));
+				}
+				else
+				{
+					v.type = jbvNumeric;
+					v.val.numeric = n;
+				}
+			}
+			break;
+		case COL_JSONB:
+			{
+				Jsonb	   *jb = DatumGetJsonbP(value);
+
+				if (JB_ROOT_IS_SCALAR(jb))
+				{
+					JsonbValue	scalar;
+
+					(void) JsonbExtractScalar(&jb->root, &scalar);
+					v = scalar;
+				}
+				else
+				{
+					v.type = jbvBinary;
+					v.val.binary.data = &jb->root;
+					v.val.binary.len = VARSIZE(jb) - VARHDRSZ;
+				}
+			}
+			break;
+		case COL_STRING:
+			{
+				text	   *t = DatumGetTextPP(value);
+
+				set_string(&v, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+			}
+			break;
+		case COL_DATETIME:
+			{
+				char	   *s = JsonEncodeDateTime(NULL, value, getBaseType(col->typid), NULL);
+
+				set_string(&v, s, strlen(s));
+			}
+			break;
+		case COL_HASH:
+			{
+				char	   *h = hash_value(OutputFunctionCall(&col->output, value));
+
+				set_string(&v, h, strlen(h));
+			}
+			break;
+		default:
+			{
+				char	   *s = OutputFunctionCall(&col->output, value);
+
+				set_string(&v, s, strlen(s));
+			}
+			break;
+	}
+	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+/*
+ * row_to_jsonb
+ *		The row's columns as a jsonb object.  With changed_only, only the
+ *		columns flagged in changed[].
+ */
+static Jsonb *
+row_to_jsonb(AuditRelInfo *info, HeapTuple tuple, TupleDesc desc,
+			 const bool *changed)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue *result;
+	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+	int			i;
+
+	heap_deform_tuple(tuple, desc, values, nulls);
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (i = 0; i < info->natts && i < desc->natts; i++)
+	{
+		if (info->columns[i].kind == COL_SKIP)
+			continue;
+		if (changed != NULL && !changed[i])
+			continue;
+		push_column(&state, &info->columns[i], values[i], nulls[i]);
+	}
+	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	return JsonbValueToJsonb(result);
+}
+
+/*
+ * row_key
+ *		The key columns of the row as a jsonb object (excluded and hashed
+ *		key columns are still recorded as they are: the key identifies the
+ *		row); the whole row when the table has no key.
+ */
+static Jsonb *
+row_key(AuditRelInfo *info, HeapTuple tuple, TupleDesc desc)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue *result;
+	int			i;
+
+	if (info->nkeys == 0)
+		return row_to_jsonb(info, tuple, desc, NULL);
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (i = 0; i < info->nkeys; i++)
+	{
+		AttrNumber	attno = info->keys[i];
+		AuditColumn col = info->columns[attno - 1];
+		bool		isnull;
+		Datum		value = heap_getattr(tuple, attno, desc, &isnull);
+
+		if (col.kind == COL_SKIP || col.kind == COL_HASH)
+		{
+			col.kind = column_kind(col.typid);
+			if (col.kind == COL_OUTPUT)
+			{
+				Oid			outfunc;
+				bool		varlena;
+
+				getTypeOutputInfo(col.typid, &outfunc, &varlena);
+				fmgr_info(outfunc, &col.output);
+			}
+		}
+		push_column(&state, &col, value, isnull);
+	}
+	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	return JsonbValueToJsonb(result);
+}
+
+/*
+ * changed_columns
+ *		Flag the columns whose values differ (binary comparison); returns
+ *		how many did.
+ */
+static int
+changed_columns(AuditRelInfo *info, HeapTuple oldtup, HeapTuple newtup,
+				TupleDesc desc, bool *changed)
+{
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < info->natts && i < desc->natts; i++)
+	{
+		AuditColumn *col = &info->columns[i];
+		bool		oldnull,
+					newnull;
+		Datum		oldval,
+					newval;
+
+		changed[i] = false;
+		if (col->kind == COL_SKIP)
+			continue;
+		oldval = heap_getattr(oldtup, i + 1, desc, &oldnull);
+		newval = heap_getattr(newtup, i + 1, desc, &newnull);
+		if (oldnull != newnull)
+			changed[i] = true;
+		else if (!oldnull)
+			changed[i] = !datumIsEqual(oldval, newval, col->typbyval, col->typlen);
+		if (changed[i])
+			n++;
+	}
+	return n;
+}
+
+/* ----------------------------------------------------------------
+ *		The writer
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * partition_for
+ *		The partition of steward.audit_log for a transaction's start time:
+ *		audit_log_yYYYYmMM (UTC) when it exists, else the default partition.
+ */
+static Oid
+partition_for(TimestampTz ts)
+{
+	Oid			nsp = get_namespace_oid("steward", false);
+	pg_time_t	t = timestamptz_to_time_t(ts);
+	struct pg_tm *tm = pg_gmtime(&t);
+	char		name[NAMEDATALEN];
+	Oid			relid;
+
+	snprintf(name, sizeof(name), "audit_log_y%04dm%02d",
+			 tm->tm_year + 1900, tm->tm_mon + 1);
+	relid = get_relname_relid(name, nsp);
+	if (OidIsValid(relid) && get_rel_relispartition(relid))
+		return relid;
+	relid = get_relname_relid("audit_log_default", nsp);
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("steward.audit_log_default does not exist"),
+				 errhint("Reinstall pg_steward, or create it with CREATE TABLE steward.audit_log_default PARTITION OF steward.audit_log DEFAULT.")));
+	return relid;
+}
+
+/*
+ * get_writer
+ *		The transaction's writer: the partition opened, its indexes, an
+ *		executor state.  Opened under the top transaction's resource owner
+ *		so that a subtransaction's end does not close them.
+ */
+static AuditWriter *
+get_writer(void)
+{
+	ResourceOwner save_owner = CurrentResourceOwner;
+	MemoryContext old;
+	AuditWriter *w;
+	RangeTblEntry *rte;
+
+	if (audit_writer != NULL)
+		return audit_writer;
+
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	PG_TRY();
+	{
+		w = palloc0(sizeof(AuditWriter));
+		w->partition = partition_for(GetCurrentTransactionStartTimestamp());
+		w->rel = table_open(w->partition, RowExclusiveLock);
+		w->estate = CreateExecutorState();
+		rte = makeNode(RangeTblEntry);
+		rte->rtekind = RTE_RELATION;
+		rte->relid = w->partition;
+		rte->relkind = w->rel->rd_rel->relkind;
+		rte->rellockmode = RowExclusiveLock;
+		ExecInitRangeTable(w->estate, list_make1(rte));
+		w->rri = makeNode(ResultRelInfo);
+		InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
+		ExecOpenIndices(w->rri, false);
+		w->slot = table_slot_create(w->rel, &w->estate->es_tupleTable);
+		w->seq = get_relname_relid("audit_log_id_seq", get_namespace_oid("steward", false));
+		if (RelationGetDescr(w->rel)->natts != AL_NCOLUMNS)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("steward.audit_log does not have the expected columns"),
+					 errhint("The installed SQL objects and the pg_steward library do not match.")));
+	}
+	PG_FINALLY();
+	{
+		CurrentResourceOwner = save_owner;
+		MemoryContextSwitchTo(old);
+	}
+	PG_END_TRY();
+
+	audit_writer = w;
+	return w;
+}
+
+/*
+ * audit_xact_callback
+ *		Close the writer before commit (so that nothing leaks); after an
+ *		abort the resource owner and memory context have already cleaned up.
+ */
+static void
+audit_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			if (audit_writer != NULL)
+			{
+				ResourceOwner save_owner = CurrentResourceOwner;
+
+				CurrentResourceOwner = TopTransactionResourceOwner;
+				ExecCloseIndices(audit_writer->rri);
+				ExecResetTupleTable(audit_writer->estate->es_tupleTable, false);
+				table_close(audit_writer->rel, NoLock);
+				FreeExecutorState(audit_writer->estate);
+				CurrentResourceOwner = save_owner;
+				audit_writer = NULL;
+			}
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			audit_writer = NULL;
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * role_name
+ *		The name of a role, from a two-entry cache (session and current
+ *		roles rarely change within a transaction).
+ */
+static Datum
+role_name(Oid roleid, int slot)
+{
+	if (cached_role_oids[slot] != roleid)
+	{
+		char	   *name = GetUserNameFromId(roleid, false);
+
+		namestrcpy(&cached_role_names[slot], name);
+		cached_role_oids[slot] = roleid;
+	}
+	return NameGetDatum(&cached_role_names[slot]);
+}
+
+/*
+ * backend_facts
+ *		Facts that do not change during the session: the client address.
+ */
+static void
+backend_facts(void)
+{
+	LOCAL_FCINFO(fcinfo, 0);
+	Datum		d;
+
+	if (backend_facts_done)
+		return;
+	InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
+	d = inet_client_addr(fcinfo);
+	if (!fcinfo->isnull)
+	{
+		inet	   *copy = MemoryContextAlloc(TopMemoryContext, VARSIZE(DatumGetInetPP(d)));
+
+		memcpy(copy, DatumGetInetPP(d), VARSIZE(DatumGetInetPP(d)));
+		client_addr_datum = InetPGetDatum(copy);
+		client_addr_null = false;
+	}
+	backend_facts_done = true;
+}
+
+/*
+ * steward_audit_write
+ *		Insert one record into steward.audit_log.  values/nulls hold the
+ *		event-specific columns (operation, schema, table, key, old, new,
+ *		query, detail); this fills in who, when, where and which.
+ */
+void
+steward_audit_write(Datum *values, bool *nulls)
+{
+	AuditWriter *w = get_writer();
+	const StewardContext *ctx = steward_context_get();
+	TupleTableSlot *slot = w->slot;
+	MemoryContext old;
+
+	backend_facts();
+
+	values[AL_ID] = Int64GetDatum(nextval_internal(w->seq, false));
+	nulls[AL_ID] = false;
+	values[AL_XACT_AT] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	nulls[AL_XACT_AT] = false;
+	values[AL_STMT_AT] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
+	nulls[AL_STMT_AT] = false;
+	values[AL_TXID] = FullTransactionIdGetDatum(GetTopFullTransactionId());
+	nulls[AL_TXID] = false;
+	values[AL_STMT] = Int32GetDatum((int32) GetCurrentCommandId(false));
+	nulls[AL_STMT] = false;
+
+	nulls[AL_ACTOR_USER] = (ctx == NULL || ctx->user_id == NULL);
+	if (!nulls[AL_ACTOR_USER])
+		values[AL_ACTOR_USER] = PointerGetDatum(ctx->user_id);
+	nulls[AL_ACTOR_TENANT] = (ctx == NULL || ctx->tenant_id == NULL);
+	if (!nulls[AL_ACTOR_TENANT])
+		values[AL_ACTOR_TENANT] = PointerGetDatum(ctx->tenant_id);
+
+	values[AL_SESSION_ROLE] = role_name(GetSessionUserId(), 0);
+	nulls[AL_SESSION_ROLE] = false;
+	values[AL_EFFECTIVE_ROLE] = role_name(GetUserId(), 1);
+	nulls[AL_EFFECTIVE_ROLE] = false;
+
+	nulls[AL_APPNAME] = (application_name == NULL || application_name[0] == '\0');
+	if (!nulls[AL_APPNAME])
+		values[AL_APPNAME] = CStringGetTextDatum(application_name);
+	values[AL_CLIENT_ADDR] = client_addr_datum;
+	nulls[AL_CLIENT_ADDR] = client_addr_null;
+
+	ExecClearTuple(slot);
+	memcpy(slot->tts_values, values, sizeof(Datum) * AL_NCOLUMNS);
+	memcpy(slot->tts_isnull, nulls, sizeof(bool) * AL_NCOLUMNS);
+	ExecStoreVirtualTuple(slot);
+
+	w->estate->es_output_cid = GetCurrentCommandId(true);
+	old = MemoryContextSwitchTo(GetPerTupleMemoryContext(w->estate));
+	ExecSimpleRelationInsert(w->rri, w->estate, slot);
+	MemoryContextSwitchTo(old);
+	ResetPerTupleExprContext(w->estate);
+}
+
+/* ----------------------------------------------------------------
+ *		The trigger
+ * ----------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(steward_audit_trigger);
+
+/*
+ * steward_audit_trigger
+ *		AFTER ROW INSERT/UPDATE/DELETE and AFTER STATEMENT TRUNCATE.
+ *		Arguments: the audited table's schema and name.
+ */
+Datum
+steward_audit_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Trigger    *trigger;
+	Relation	rel;
+	TupleDesc	desc;
+	AuditRelInfo *info;
+	Datum		values[AL_NCOLUMNS];
+	bool		nulls[AL_NCOLUMNS];
+	TriggerEvent event;
+	MemoryContext old;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("steward.audit_trigger() must be called as a trigger")));
+	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("steward.audit_trigger() must be an AFTER trigger")));
+	trigger = trigdata->tg_trigger;
+	if (trigger->tgnargs != 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("steward.audit_trigger() needs the audited table's schema and name as arguments")));
+
+	rel = trigdata->tg_relation;
+	desc = RelationGetDescr(rel);
+	event = trigdata->tg_event;
+
+	info = get_audit_info(rel, trigger);
+
+	/* per-event allocations go away with the next event */
+	if (audit_event_cxt == NULL)
+		audit_event_cxt = AllocSetContextCreate(TopMemoryContext, "steward audit event",
+												ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(audit_event_cxt);
+	old = MemoryContextSwitchTo(audit_event_cxt);
+
+	memset(nulls, true, sizeof(nulls));
+	values[AL_SCHEMA] = CStringGetTextDatum(trigger->tgargs[0]);
+	nulls[AL_SCHEMA] = false;
+	values[AL_TABLE] = CStringGetTextDatum(trigger->tgargs[1]);
+	nulls[AL_TABLE] = false;
+	if (info->capture_query && debug_query_string != NULL)
+	{
+		values[AL_QUERY] = CStringGetTextDatum(debug_query_string);
+		nulls[AL_QUERY] = false;
+	}
+
+	if (TRIGGER_FIRED_BY_TRUNCATE(event))
+	{
+		values[AL_OPERATION] = CStringGetTextDatum("TRUNCATE");
+		nulls[AL_OPERATION] = false;
+	}
+	else if (TRIGGER_FIRED_FOR_ROW(event))
+	{
+		HeapTuple	oldtup = trigdata->tg_trigtuple;
+		HeapTuple	newtup = trigdata->tg_newtuple;
+
+		if (TRIGGER_FIRED_BY_INSERT(event))
+		{
+			values[AL_OPERATION] = CStringGetTextDatum("INSERT");
+			values[AL_ROW_KEY] = JsonbPGetDatum(row_key(info, oldtup, desc));
+			values[AL_NEW] = JsonbPGetDatum(row_to_jsonb(info, oldtup, desc, NULL));
+			nulls[AL_NEW] = false;
+		}
+		else if (TRIGGER_FIRED_BY_DELETE(event))
+		{
+			values[AL_OPERATION] = CStringGetTextDatum("DELETE");
+			values[AL_ROW_KEY] = JsonbPGetDatum(row_key(info, oldtup, desc));
+			values[AL_OLD] = JsonbPGetDatum(row_to_jsonb(info, oldtup, desc, NULL));
+			nulls[AL_OLD] = false;
+		}
+		else
+		{
+			bool	   *changed = palloc(sizeof(bool) * desc->natts);
+			int			nchanged = changed_columns(info, oldtup, newtup, desc, changed);
+
+			if (nchanged == 0 && info->skip_unchanged)
+			{
+				MemoryContextSwitchTo(old);
+				return PointerGetDatum(NULL);
+			}
+			values[AL_OPERATION] = CStringGetTextDatum("UPDATE");
+			values[AL_ROW_KEY] = JsonbPGetDatum(row_key(info, oldtup, desc));
+			values[AL_OLD] = JsonbPGetDatum(row_to_jsonb(info, oldtup, desc,
+														 info->full_rows ? NULL : changed));
+			values[AL_NEW] = JsonbPGetDatum(row_to_jsonb(info, newtup, desc,
+														 info->full_rows ? NULL : changed));
+			nulls[AL_OLD] = nulls[AL_NEW] = false;
+		}
+		nulls[AL_OPERATION] = false;
+		nulls[AL_ROW_KEY] = false;
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("steward.audit_trigger() must be a row trigger, or a statement trigger for TRUNCATE")));
+
+	steward_audit_write(values, nulls);
+
+	MemoryContextSwitchTo(old);
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * steward_audit_init
+ *		Settings and callbacks; called by _PG_init.
+ */
+void
+steward_audit_init(void)
+{
+	DefineCustomStringVariable("steward.audit_key",
+							   "Key for the keyed hashes of audited columns (hash_columns).",
+							   "Only superusers can set or read it.",
+							   &audit_key, "",
+							   PGC_SUSET,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   steward_check_secret_setting, NULL, NULL);
+	RegisterXactCallback(audit_xact_callback, NULL);
+}
+
+PG_FUNCTION_INFO_V1(steward_audit_config_write);
+
+/*
+ * steward_audit_config_write
+ *		audit_config_write(relation regclass, operations text[],
+ *						   exclude_columns name[], hash_columns name[],
+ *						   full_rows boolean, skip_unchanged boolean,
+ *						   capture_query boolean) returns void
+ *
+ * Record a table's audit options (NULL operations: forget them), and log
+ * the change itself as an AUDIT ENABLE / AUDIT DISABLE event.  The caller
+ * must own the table; the configuration is written as its owner (see
+ * src/common/config.c) and the event by the trigger's own writer.
+ */
+Datum
+steward_audit_config_write(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	bool		enable = !PG_ARGISNULL(1);
+	Datum		args[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[8] = {REGCLASSOID, TEXTARRAYOID, NAMEARRAYOID, NAMEARRAYOID,
+	BOOLOID, BOOLOID, BOOLOID, NAMEOID};
+	Datum		values[AL_NCOLUMNS];
+	bool		lognulls[AL_NCOLUMNS];
+	int			i;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table must not be NULL")));
+	relid = PG_GETARG_OID(0);
+	steward_check_table_owner(relid, false);
+
+	args[0] = ObjectIdGetDatum(relid);
+	if (enable)
+	{
+		for (i = 1; i <= 6; i++)
+		{
+			if (PG_ARGISNULL(i))
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("audit options must not be NULL")));
+			args[i] = PG_GETARG_DATUM(i);
+		}
+		args[7] = DirectFunctionCall1(namein,
+									  CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+		steward_config_exec("audit_tables",
+							"INSERT INTO steward.audit_tables AS t (relation, operations, "
+							"exclude_columns, hash_columns, full_rows, skip_unchanged, "
+							"capture_query, enabled_by, enabled_at) "
+							"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, pg_catalog.now()) "
+							"ON CONFLICT (relation) DO UPDATE SET operations = excluded.operations, "
+							"exclude_columns = excluded.exclude_columns, "
+							"hash_columns = excluded.hash_columns, full_rows = excluded.full_rows, "
+							"skip_unchanged = excluded.skip_unchanged, "
+							"capture_query = excluded.capture_query, "
+							"enabled_by = excluded.enabled_by, enabled_at = excluded.enabled_at",
+							8, argtypes, args, nulls);
+	}
+	else
+		steward_config_exec("audit_tables",
+							"DELETE FROM steward.audit_tables t "
+							"WHERE t.relation OPERATOR(pg_catalog.=) $1",
+							1, argtypes, args, nulls);
+
+	/* the change of configuration is itself an audited event */
+	memset(lognulls, true, sizeof(lognulls));
+	values[AL_OPERATION] = CStringGetTextDatum(enable ? "AUDIT ENABLE" : "AUDIT DISABLE");
+	lognulls[AL_OPERATION] = false;
+	values[AL_SCHEMA] = CStringGetTextDatum(get_namespace_name(get_rel_namespace(relid)));
+	lognulls[AL_SCHEMA] = false;
+	values[AL_TABLE] = CStringGetTextDatum(get_rel_name(relid));
+	lognulls[AL_TABLE] = false;
+	if (debug_query_string != NULL)
+	{
+		values[AL_QUERY] = CStringGetTextDatum(debug_query_string);
+		lognulls[AL_QUERY] = false;
+	}
+	steward_audit_write(values, lognulls);
+
+	PG_RETURN_VOID();
+}

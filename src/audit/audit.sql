@@ -1,0 +1,324 @@
+-- src/audit/audit.sql
+-- Audit logging: row changes captured by a C trigger into steward.audit_log.
+-- See docs/audit.md.
+
+-- ---- storage
+--
+-- One row per audited event.  Partitioned by the transaction's start time
+-- (one partition per month, created ahead by steward.audit_maintain(); a
+-- default partition catches anything outside them), so old months are
+-- dropped cheaply.  Append-only: PUBLIC has no privilege on it; the
+-- extension's own functions read it for their callers.
+
+CREATE SEQUENCE steward.audit_log_id_seq CACHE 64;
+
+COMMENT ON SEQUENCE steward.audit_log_id_seq IS
+  'Event ids of steward.audit_log (cached per backend: ids are unique, not in commit order)';
+
+CREATE TABLE steward.audit_log (
+    id               bigint      NOT NULL,
+    xact_at          timestamptz NOT NULL,
+    stmt_at          timestamptz NOT NULL,
+    txid             xid8        NOT NULL,
+    stmt             integer     NOT NULL,
+    operation        text        NOT NULL,
+    schema_name      text,
+    table_name       text,
+    row_key          jsonb,
+    old_values       jsonb,
+    new_values       jsonb,
+    actor_user       text,
+    actor_tenant     text,
+    session_role     name        NOT NULL,
+    effective_role   name        NOT NULL,
+    application_name text,
+    client_addr      inet,
+    query            text,
+    detail           jsonb
+) PARTITION BY RANGE (xact_at);
+
+COMMENT ON TABLE steward.audit_log IS
+  'pg_steward audit log: one row per audited change; append-only, partitioned by month';
+COMMENT ON COLUMN steward.audit_log.id IS 'Event id';
+COMMENT ON COLUMN steward.audit_log.xact_at IS 'Start of the transaction (partition key)';
+COMMENT ON COLUMN steward.audit_log.stmt_at IS 'Start of the statement';
+COMMENT ON COLUMN steward.audit_log.txid IS 'Top-level transaction id: groups one transaction''s changes';
+COMMENT ON COLUMN steward.audit_log.stmt IS 'Command number within the transaction: groups one statement''s changes';
+COMMENT ON COLUMN steward.audit_log.operation IS 'INSERT, UPDATE, DELETE or TRUNCATE';
+COMMENT ON COLUMN steward.audit_log.schema_name IS 'Schema of the audited table (the partitioned table''s, for a partition)';
+COMMENT ON COLUMN steward.audit_log.table_name IS 'Name of the audited table (the partitioned table''s, for a partition)';
+COMMENT ON COLUMN steward.audit_log.row_key IS 'The row''s key: primary key columns, else replica identity, else the whole row';
+COMMENT ON COLUMN steward.audit_log.old_values IS 'DELETE: the old row; UPDATE: old values of the changed columns (all with full_rows)';
+COMMENT ON COLUMN steward.audit_log.new_values IS 'INSERT: the new row; UPDATE: new values of the changed columns (all with full_rows)';
+COMMENT ON COLUMN steward.audit_log.actor_user IS 'steward.current_user_id() when the change was made';
+COMMENT ON COLUMN steward.audit_log.actor_tenant IS 'steward.current_tenant() when the change was made';
+COMMENT ON COLUMN steward.audit_log.session_role IS 'session_user';
+COMMENT ON COLUMN steward.audit_log.effective_role IS 'current_user (differs inside SECURITY DEFINER functions)';
+COMMENT ON COLUMN steward.audit_log.application_name IS 'application_name of the session';
+COMMENT ON COLUMN steward.audit_log.client_addr IS 'Client address (NULL over a unix socket)';
+COMMENT ON COLUMN steward.audit_log.query IS 'The statement''s text, when the table''s capture_query option is on';
+COMMENT ON COLUMN steward.audit_log.detail IS 'Further facts about the event';
+
+CREATE TABLE steward.audit_log_default PARTITION OF steward.audit_log DEFAULT;
+COMMENT ON TABLE steward.audit_log_default IS
+  'Audit records of months without a partition of their own (run steward.audit_maintain())';
+
+CREATE INDEX audit_log_row ON steward.audit_log (table_name, row_key);
+CREATE INDEX audit_log_txid ON steward.audit_log USING hash (txid);
+COMMENT ON INDEX steward.audit_log_row IS 'History of one row (steward.audit_history)';
+COMMENT ON INDEX steward.audit_log_txid IS 'Changes of one transaction (steward.audit_transaction)';
+
+REVOKE ALL ON steward.audit_log FROM PUBLIC;
+
+SELECT pg_catalog.pg_extension_config_dump('steward.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('steward.audit_log_default', '');
+
+-- ---- configuration
+
+CREATE TABLE steward.audit_tables (
+    relation        regclass    PRIMARY KEY,
+    operations      text[]      NOT NULL DEFAULT ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'],
+    exclude_columns name[]      NOT NULL DEFAULT '{}',
+    hash_columns    name[]      NOT NULL DEFAULT '{}',
+    full_rows       boolean     NOT NULL DEFAULT false,
+    skip_unchanged  boolean     NOT NULL DEFAULT true,
+    capture_query   boolean     NOT NULL DEFAULT false,
+    enabled_by      name        NOT NULL DEFAULT current_user,
+    enabled_at      timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE steward.audit_tables IS 'Audited tables and their capture options; kept by pg_dump';
+COMMENT ON COLUMN steward.audit_tables.relation IS 'The audited table';
+COMMENT ON COLUMN steward.audit_tables.operations IS 'Operations captured: INSERT, UPDATE, DELETE, TRUNCATE';
+COMMENT ON COLUMN steward.audit_tables.exclude_columns IS 'Columns never recorded';
+COMMENT ON COLUMN steward.audit_tables.hash_columns IS 'Columns recorded only as a keyed hash (HMAC-SHA256 with steward.audit_key)';
+COMMENT ON COLUMN steward.audit_tables.full_rows IS 'UPDATE records the whole old and new rows, not only the changed columns';
+COMMENT ON COLUMN steward.audit_tables.skip_unchanged IS 'No record for an UPDATE that changed nothing';
+COMMENT ON COLUMN steward.audit_tables.capture_query IS 'Record the statement text';
+COMMENT ON COLUMN steward.audit_tables.enabled_by IS 'Role that enabled the audit';
+COMMENT ON COLUMN steward.audit_tables.enabled_at IS 'When the audit was last enabled';
+
+SELECT pg_catalog.pg_extension_config_dump('steward.audit_tables', '');
+REVOKE ALL ON steward.audit_tables FROM PUBLIC;
+GRANT SELECT ON steward.audit_tables TO PUBLIC;
+
+-- ---- the trigger
+
+CREATE FUNCTION steward.audit_trigger()
+RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'steward_audit_trigger';
+
+COMMENT ON FUNCTION steward.audit_trigger() IS
+  'Row and TRUNCATE trigger installed by steward.audit_enable(); arguments: the audited table''s schema and name';
+
+CREATE FUNCTION steward.audit_config_write(
+    relation regclass, operations text[], exclude_columns name[], hash_columns name[],
+    full_rows boolean, skip_unchanged boolean, capture_query boolean)
+RETURNS void
+LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'steward_audit_config_write';
+
+COMMENT ON FUNCTION steward.audit_config_write(regclass, text[], name[], name[], boolean, boolean, boolean) IS
+  'Internal: record (or, with NULL operations, forget) a table''s audit options and log the change; the caller must own the table';
+
+-- ---- partitions
+
+CREATE FUNCTION steward.audit_maintain(months_ahead integer DEFAULT 2)
+RETURNS SETOF regclass
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    m date;
+    name text;
+    lo timestamptz;
+    hi timestamptz;
+BEGIN
+    IF months_ahead IS NULL OR months_ahead < 0 OR months_ahead > 120 THEN
+        RAISE EXCEPTION 'months_ahead must be between 0 and 120'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- one partition per month, UTC, named as the trigger looks them up
+    FOR m IN SELECT generate_series(date_trunc('month', now() AT TIME ZONE 'UTC'),
+                                    date_trunc('month', now() AT TIME ZONE 'UTC')
+                                      + make_interval(months => months_ahead),
+                                    interval '1 month')::date
+    LOOP
+        name := format('audit_log_y%sm%s', to_char(m, 'YYYY'), to_char(m, 'MM'));
+        CONTINUE WHEN to_regclass(format('steward.%I', name)) IS NOT NULL;
+        lo := m::timestamp AT TIME ZONE 'UTC';
+        hi := (m + interval '1 month')::timestamp AT TIME ZONE 'UTC';
+        -- records of that month already in the default partition move along
+        CREATE TEMP TABLE audit_maintain_moved ON COMMIT DROP AS
+            SELECT * FROM steward.audit_log_default WHERE xact_at >= lo AND xact_at < hi;
+        DELETE FROM steward.audit_log_default WHERE xact_at >= lo AND xact_at < hi;
+        EXECUTE format('CREATE TABLE steward.%I PARTITION OF steward.audit_log FOR VALUES FROM (%L) TO (%L)',
+                       name, lo, hi);
+        EXECUTE format('COMMENT ON TABLE steward.%I IS %L', name,
+                       'pg_steward audit log, ' || to_char(m, 'YYYY-MM') || ' (UTC)');
+        EXECUTE format('REVOKE ALL ON steward.%I FROM PUBLIC', name);
+        INSERT INTO steward.audit_log SELECT * FROM audit_maintain_moved;
+        DROP TABLE audit_maintain_moved;
+        RETURN NEXT format('steward.%I', name)::regclass;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION steward.audit_maintain(integer) IS
+  'Create the audit log''s monthly partitions up to months_ahead months from now (run it monthly, e.g. from cron); returns those created';
+
+-- ---- enabling and disabling
+
+CREATE FUNCTION steward.audit_enable(
+    relation        regclass,
+    operations      text[]  DEFAULT ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'],
+    exclude_columns name[]  DEFAULT '{}',
+    hash_columns    name[]  DEFAULT '{}',
+    full_rows       boolean DEFAULT false,
+    skip_unchanged  boolean DEFAULT true,
+    capture_query   boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ops text[];
+    bad text;
+    row_ops text;
+    nsp name;
+    rel name;
+BEGIN
+    IF relation IS NULL THEN
+        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF operations IS NULL OR cardinality(operations) = 0 THEN
+        RAISE EXCEPTION 'operations must name at least one operation'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Operations are INSERT, UPDATE, DELETE and TRUNCATE.';
+    END IF;
+    ops := ARRAY(SELECT DISTINCT upper(o) FROM unnest(operations) o ORDER BY 1);
+    SELECT o INTO bad FROM unnest(ops) o
+    WHERE o IS NULL OR o NOT IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE') LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'unrecognized operation "%"', bad USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Operations are INSERT, UPDATE, DELETE and TRUNCATE.';
+    END IF;
+    SELECT c INTO bad FROM unnest(coalesce(exclude_columns, '{}') || coalesce(hash_columns, '{}')) c
+    WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a
+                      WHERE a.attrelid = relation AND a.attname = c AND a.attnum > 0
+                        AND NOT a.attisdropped)
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'column "%" of % does not exist', bad, relation
+            USING ERRCODE = 'undefined_column';
+    END IF;
+
+    -- checks ownership, records the options, logs AUDIT ENABLE
+    PERFORM steward.audit_config_write(relation, ops, coalesce(exclude_columns, '{}'),
+                                       coalesce(hash_columns, '{}'), coalesce(full_rows, false),
+                                       coalesce(skip_unchanged, true), coalesce(capture_query, false));
+    PERFORM steward.audit_maintain();
+
+    SELECT n.nspname, c.relname INTO nsp, rel
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = relation;
+
+    IF EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = relation AND t.tgname = 'steward_audit') THEN
+        EXECUTE format('DROP TRIGGER steward_audit ON %s', relation);
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = relation AND t.tgname = 'steward_audit_truncate') THEN
+        EXECUTE format('DROP TRIGGER steward_audit_truncate ON %s', relation);
+    END IF;
+    row_ops := (SELECT string_agg(o, ' OR ') FROM unnest(ops) o WHERE o <> 'TRUNCATE');
+    IF row_ops IS NOT NULL THEN
+        EXECUTE format('CREATE TRIGGER steward_audit AFTER %s ON %s FOR EACH ROW '
+                       'EXECUTE FUNCTION steward.audit_trigger(%L, %L)',
+                       row_ops, relation, nsp, rel);
+    END IF;
+    IF 'TRUNCATE' = ANY (ops) THEN
+        EXECUTE format('CREATE TRIGGER steward_audit_truncate AFTER TRUNCATE ON %s FOR EACH STATEMENT '
+                       'EXECUTE FUNCTION steward.audit_trigger(%L, %L)',
+                       relation, nsp, rel);
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION steward.audit_enable(regclass, text[], name[], name[], boolean, boolean, boolean) IS
+  'Audit a table''s changes into steward.audit_log (C trigger); calling it again replaces the options';
+
+CREATE FUNCTION steward.audit_disable(relation regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- checks ownership, forgets the options, logs AUDIT DISABLE
+    PERFORM steward.audit_config_write(relation, NULL, NULL, NULL, NULL, NULL, NULL);
+    IF EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = relation AND t.tgname = 'steward_audit') THEN
+        EXECUTE format('DROP TRIGGER steward_audit ON %s', relation);
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = relation AND t.tgname = 'steward_audit_truncate') THEN
+        EXECUTE format('DROP TRIGGER steward_audit_truncate ON %s', relation);
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION steward.audit_disable(regclass) IS
+  'Stop auditing a table (an audited event itself); needs EXECUTE, which PUBLIC does not have';
+
+REVOKE EXECUTE ON FUNCTION steward.audit_disable(regclass) FROM PUBLIC;
+
+-- ---- history (run with the caller's rights: reading the log needs SELECT on it)
+
+CREATE FUNCTION steward.audit_history(relation regclass, key jsonb)
+RETURNS SETOF steward.audit_log
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT l.* FROM steward.audit_log l
+  JOIN pg_class c ON c.oid = relation
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE l.table_name = c.relname AND l.schema_name = n.nspname AND l.row_key = key
+    AND l.operation IN ('INSERT', 'UPDATE', 'DELETE')
+  ORDER BY l.stmt_at, l.xact_at, l.stmt, l.id
+$$;
+
+COMMENT ON FUNCTION steward.audit_history(regclass, jsonb) IS
+  'Every recorded change of one row (key as in audit_log.row_key, e.g. {"id": 42}), oldest first';
+
+CREATE FUNCTION steward.audit_row_as_of(relation regclass, key jsonb, at timestamptz)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    state jsonb := NULL;
+BEGIN
+    FOR r IN SELECT * FROM steward.audit_history(relation, key) h WHERE h.stmt_at <= at LOOP
+        IF r.operation = 'INSERT' THEN
+            state := r.new_values;
+        ELSIF r.operation = 'UPDATE' THEN
+            state := coalesce(state, r.old_values) || r.new_values;
+        ELSE
+            state := NULL;
+        END IF;
+    END LOOP;
+    RETURN state;
+END
+$$;
+
+COMMENT ON FUNCTION steward.audit_row_as_of(regclass, jsonb, timestamptz) IS
+  'The row as it was at a point in time, rebuilt from its recorded changes (NULL if it did not exist)';
+
+CREATE FUNCTION steward.audit_transaction(txid xid8)
+RETURNS SETOF steward.audit_log
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT l.* FROM steward.audit_log l WHERE l.txid = audit_transaction.txid
+  ORDER BY l.stmt, l.id
+$$;
+
+COMMENT ON FUNCTION steward.audit_transaction(xid8) IS
+  'Every recorded change of one transaction, in order';
