@@ -96,6 +96,12 @@ SELECT operation, old_values, new_values FROM steward.audit_history('items', jso
 SELECT steward.audit_row_as_of('items', jsonb_build_object('id', :plum), :'t0') ->> 'price' AS price_at_t0;
 SELECT steward.audit_row_as_of('items', jsonb_build_object('id', :plum), now()) AS after_delete;
 
+-- the history index hashes keys with jsonb equality, per table
+SELECT steward.audit_row_hash('public', 'items', '{"n": 1.5}') = steward.audit_row_hash('public', 'items', '{"n": 1.50}') AS same_key,
+       steward.audit_row_hash('public', 'items', '{"n": 1.5}') = steward.audit_row_hash('public', 'other', '{"n": 1.5}') AS other_table;
+SELECT count(*) = count(*) FILTER (WHERE row_hash = steward.audit_row_hash(schema_name, table_name, row_key)) AS all_hashed
+FROM steward.audit_log WHERE row_key IS NOT NULL;
+
 -- options: full rows, unchanged updates, query text, some operations only
 SET ROLE audit_owner;
 SELECT steward.audit_enable('items', operations => ARRAY['update'], full_rows => true,

@@ -45,6 +45,7 @@
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
+#include "common/hashfn.h"
 #include "common/hmac.h"
 #include "common/sha2.h"
 #include "executor/executor.h"
@@ -83,7 +84,7 @@ enum
 	AL_ID, AL_XACT_AT, AL_STMT_AT, AL_TXID, AL_STMT, AL_OPERATION,
 	AL_SCHEMA, AL_TABLE, AL_ROW_KEY, AL_OLD, AL_NEW, AL_ACTOR_USER,
 	AL_ACTOR_TENANT, AL_SESSION_ROLE, AL_EFFECTIVE_ROLE, AL_APPNAME,
-	AL_CLIENT_ADDR, AL_QUERY, AL_DETAIL,
+	AL_CLIENT_ADDR, AL_QUERY, AL_DETAIL, AL_ROW_HASH,
 	AL_NCOLUMNS
 };
 
@@ -125,6 +126,7 @@ typedef struct AuditRelInfo
 	bool		full_rows;
 	bool		skip_unchanged;
 	bool		capture_query;
+	uint64		hash_seed;		/* row_hash seed: the audited table's name */
 	MemoryContext cxt;			/* holds everything above */
 } AuditRelInfo;
 
@@ -342,6 +344,31 @@ load_options(Oid logical_relid, Relation rel, AuditRelInfo *info)
 }
 
 /*
+ * table_hash_seed
+ *		The seed of a table's row hashes: a hash of its qualified name.
+ */
+static uint64
+table_hash_seed(const char *schema, const char *table)
+{
+	char	   *name = psprintf("%s.%s", schema, table);
+	uint64		seed = hash_bytes_extended((const unsigned char *) name, strlen(name), 0);
+
+	pfree(name);
+	return seed;
+}
+
+/*
+ * row_hash
+ *		The hash of a row key under a table's seed, with jsonb's own
+ *		hashing (equal keys hash alike, whatever their numeric scale).
+ */
+static Datum
+row_hash(Datum key, uint64 seed)
+{
+	return DirectFunctionCall2(jsonb_hash_extended, key, UInt64GetDatum(seed));
+}
+
+/*
  * get_audit_info
  *		The cache entry for the relation the trigger fires on, built on
  *		first use and after any change of the table's definition.
@@ -406,6 +433,8 @@ get_audit_info(Relation rel, Trigger *trigger)
 	}
 	table_key_columns(rel, info);
 	MemoryContextSwitchTo(old);
+
+	info->hash_seed = table_hash_seed(trigger->tgargs[0], trigger->tgargs[1]);
 
 	/* the options are those of the table audit_enable() was called on */
 	load_options(get_relname_relid(trigger->tgargs[1],
@@ -883,7 +912,7 @@ steward_audit_write(Datum *values, bool *nulls)
 	nulls[AL_XACT_AT] = false;
 	values[AL_STMT_AT] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
 	nulls[AL_STMT_AT] = false;
-	values[AL_TXID] = FullTransactionIdGetDatum(GetTopFullTransactionId());
+	values[AL_TXID] = Int64GetDatum((int64) U64FromFullTransactionId(GetTopFullTransactionId()));
 	nulls[AL_TXID] = false;
 	values[AL_STMT] = Int32GetDatum((int32) GetCurrentCommandId(false));
 	nulls[AL_STMT] = false;
@@ -1025,6 +1054,8 @@ steward_audit_trigger(PG_FUNCTION_ARGS)
 		}
 		nulls[AL_OPERATION] = false;
 		nulls[AL_ROW_KEY] = false;
+		values[AL_ROW_HASH] = row_hash(values[AL_ROW_KEY], info->hash_seed);
+		nulls[AL_ROW_HASH] = false;
 	}
 	else
 		ereport(ERROR,
@@ -1136,4 +1167,20 @@ steward_audit_config_write(PG_FUNCTION_ARGS)
 	steward_audit_write(values, lognulls);
 
 	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(steward_audit_row_hash);
+
+/*
+ * steward_audit_row_hash
+ *		audit_row_hash(schema_name text, table_name text, key jsonb)
+ *			returns bigint
+ */
+Datum
+steward_audit_row_hash(PG_FUNCTION_ARGS)
+{
+	char	   *schema = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *table = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	return row_hash(PG_GETARG_DATUM(2), table_hash_seed(schema, table));
 }

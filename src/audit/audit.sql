@@ -19,7 +19,7 @@ CREATE TABLE steward.audit_log (
     id               bigint      NOT NULL,
     xact_at          timestamptz NOT NULL,
     stmt_at          timestamptz NOT NULL,
-    txid             xid8        NOT NULL,
+    txid             bigint      NOT NULL,
     stmt             integer     NOT NULL,
     operation        text        NOT NULL,
     schema_name      text,
@@ -34,7 +34,8 @@ CREATE TABLE steward.audit_log (
     application_name text,
     client_addr      inet,
     query            text,
-    detail           jsonb
+    detail           jsonb,
+    row_hash         bigint
 ) PARTITION BY RANGE (xact_at);
 
 COMMENT ON TABLE steward.audit_log IS
@@ -42,7 +43,7 @@ COMMENT ON TABLE steward.audit_log IS
 COMMENT ON COLUMN steward.audit_log.id IS 'Event id';
 COMMENT ON COLUMN steward.audit_log.xact_at IS 'Start of the transaction (partition key)';
 COMMENT ON COLUMN steward.audit_log.stmt_at IS 'Start of the statement';
-COMMENT ON COLUMN steward.audit_log.txid IS 'Top-level transaction id: groups one transaction''s changes';
+COMMENT ON COLUMN steward.audit_log.txid IS 'Top-level transaction id (pg_current_xact_id() as bigint): groups one transaction''s changes';
 COMMENT ON COLUMN steward.audit_log.stmt IS 'Command number within the transaction: groups one statement''s changes';
 COMMENT ON COLUMN steward.audit_log.operation IS 'INSERT, UPDATE, DELETE or TRUNCATE';
 COMMENT ON COLUMN steward.audit_log.schema_name IS 'Schema of the audited table (the partitioned table''s, for a partition)';
@@ -58,13 +59,17 @@ COMMENT ON COLUMN steward.audit_log.application_name IS 'application_name of the
 COMMENT ON COLUMN steward.audit_log.client_addr IS 'Client address (NULL over a unix socket)';
 COMMENT ON COLUMN steward.audit_log.query IS 'The statement''s text, when the table''s capture_query option is on';
 COMMENT ON COLUMN steward.audit_log.detail IS 'Further facts about the event';
+COMMENT ON COLUMN steward.audit_log.row_hash IS 'steward.audit_row_hash(schema_name, table_name, row_key): finds a row''s history through a small index';
 
 CREATE TABLE steward.audit_log_default PARTITION OF steward.audit_log DEFAULT;
 COMMENT ON TABLE steward.audit_log_default IS
   'Audit records of months without a partition of their own (run steward.audit_maintain())';
 
-CREATE INDEX audit_log_row ON steward.audit_log (table_name, row_key);
-CREATE INDEX audit_log_txid ON steward.audit_log USING hash (txid);
+-- Few and small indexes keep writes cheap: a bigint hash of (table, key)
+-- for a row's history, and BRIN (a few bytes per range of pages) for the
+-- transaction id, which grows with time like the log.
+CREATE INDEX audit_log_row ON steward.audit_log (row_hash);
+CREATE INDEX audit_log_txid ON steward.audit_log USING brin (txid);
 COMMENT ON INDEX steward.audit_log_row IS 'History of one row (steward.audit_history)';
 COMMENT ON INDEX steward.audit_log_txid IS 'Changes of one transaction (steward.audit_transaction)';
 
@@ -270,6 +275,14 @@ REVOKE EXECUTE ON FUNCTION steward.audit_disable(regclass) FROM PUBLIC;
 
 -- ---- history (run with the caller's rights: reading the log needs SELECT on it)
 
+CREATE FUNCTION steward.audit_row_hash(schema_name text, table_name text, key jsonb)
+RETURNS bigint
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'steward_audit_row_hash';
+
+COMMENT ON FUNCTION steward.audit_row_hash(text, text, jsonb) IS
+  'The hash under which the audit log indexes a row''s history (jsonb equality: {"n": 1.5} and {"n": 1.50} hash alike)';
+
 CREATE FUNCTION steward.audit_history(relation regclass, key jsonb)
 RETURNS SETOF steward.audit_log
 LANGUAGE sql STABLE
@@ -278,7 +291,8 @@ AS $$
   SELECT l.* FROM steward.audit_log l
   JOIN pg_class c ON c.oid = relation
   JOIN pg_namespace n ON n.oid = c.relnamespace
-  WHERE l.table_name = c.relname AND l.schema_name = n.nspname AND l.row_key = key
+  WHERE l.row_hash = steward.audit_row_hash(n.nspname::text, c.relname::text, key)
+    AND l.table_name = c.relname AND l.schema_name = n.nspname AND l.row_key = key
     AND l.operation IN ('INSERT', 'UPDATE', 'DELETE')
   ORDER BY l.stmt_at, l.xact_at, l.stmt, l.id
 $$;
@@ -316,7 +330,7 @@ RETURNS SETOF steward.audit_log
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT l.* FROM steward.audit_log l WHERE l.txid = audit_transaction.txid
+  SELECT l.* FROM steward.audit_log l WHERE l.txid = audit_transaction.txid::text::bigint
   ORDER BY l.stmt, l.id
 $$;
 
