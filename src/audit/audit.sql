@@ -68,7 +68,7 @@ COMMENT ON TABLE steward.audit_log_default IS
 -- Few and small indexes keep writes cheap: a bigint hash of (table, key)
 -- for a row's history, and BRIN (a few bytes per range of pages) for the
 -- transaction id, which grows with time like the log.
-CREATE INDEX audit_log_row ON steward.audit_log (row_hash);
+CREATE INDEX audit_log_row ON steward.audit_log USING hash (row_hash);
 CREATE INDEX audit_log_txid ON steward.audit_log USING brin (txid);
 COMMENT ON INDEX steward.audit_log_row IS 'History of one row (steward.audit_history)';
 COMMENT ON INDEX steward.audit_log_txid IS 'Changes of one transaction (steward.audit_transaction)';
