@@ -183,6 +183,19 @@ SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgrelid = 'items'::regcla
 SELECT count(*) AS config_left FROM steward.audit_tables WHERE relation = 'items'::regclass;
 REVOKE EXECUTE ON FUNCTION steward.audit_disable(regclass) FROM audit_owner;
 
+-- records of a month without its partition go to the default partition,
+-- and move when audit_maintain() creates it, even within one transaction
+BEGIN;
+SELECT format('steward.%I', 'audit_log_y' || to_char(now() AT TIME ZONE 'UTC', 'YYYY"m"MM')) AS month \gset
+ALTER TABLE steward.audit_log DETACH PARTITION :month;
+DROP TABLE :month;
+INSERT INTO nokey VALUES (2, 'into the default partition');
+SELECT count(*) AS created FROM steward.audit_maintain(0);
+INSERT INTO nokey VALUES (3, 'into the new partition');
+SELECT tableoid = :'month'::regclass AS in_month_partition, new_values ->> 'b' AS b
+FROM steward.audit_log WHERE table_name = 'nokey' AND operation = 'INSERT' ORDER BY id;
+ROLLBACK;
+
 -- bad input
 SELECT steward.audit_enable(NULL);
 \echo :LAST_ERROR_SQLSTATE

@@ -134,6 +134,7 @@ typedef struct AuditRelInfo
 typedef struct AuditWriter
 {
 	Oid			partition;
+	bool		is_default;		/* writing to the default partition */
 	Relation	rel;
 	EState	   *estate;
 	ResultRelInfo *rri;
@@ -762,6 +763,8 @@ partition_for(TimestampTz ts)
  *		executor state.  Opened under the top transaction's resource owner
  *		so that a subtransaction's end does not close them.
  */
+static void close_writer(void);
+
 static AuditWriter *
 get_writer(void)
 {
@@ -770,6 +773,14 @@ get_writer(void)
 	AuditWriter *w;
 	RangeTblEntry *rte;
 
+	/*
+	 * A writer on the default partition looks again each time: the month's
+	 * partition may have been created since (audit_maintain() in this very
+	 * transaction), and the default partition no longer accepts this month.
+	 */
+	if (audit_writer != NULL && audit_writer->is_default &&
+		partition_for(GetCurrentTransactionStartTimestamp()) != audit_writer->partition)
+		close_writer();
 	if (audit_writer != NULL)
 		return audit_writer;
 
@@ -779,6 +790,8 @@ get_writer(void)
 	{
 		w = palloc0(sizeof(AuditWriter));
 		w->partition = partition_for(GetCurrentTransactionStartTimestamp());
+		w->is_default = (w->partition ==
+						 get_relname_relid("audit_log_default", get_namespace_oid("steward", false)));
 		w->rel = table_open(w->partition, RowExclusiveLock);
 		w->estate = CreateExecutorState();
 		rte = makeNode(RangeTblEntry);
@@ -810,6 +823,25 @@ get_writer(void)
 }
 
 /*
+ * close_writer
+ *		Release the writer (the lock on the partition stays until the end
+ *		of the transaction).
+ */
+static void
+close_writer(void)
+{
+	ResourceOwner save_owner = CurrentResourceOwner;
+
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	ExecCloseIndices(audit_writer->rri);
+	ExecResetTupleTable(audit_writer->estate->es_tupleTable, false);
+	table_close(audit_writer->rel, NoLock);
+	FreeExecutorState(audit_writer->estate);
+	CurrentResourceOwner = save_owner;
+	audit_writer = NULL;
+}
+
+/*
  * audit_xact_callback
  *		Close the writer before commit (so that nothing leaks); after an
  *		abort the resource owner and memory context have already cleaned up.
@@ -823,17 +855,7 @@ audit_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_PRE_COMMIT:
 		case XACT_EVENT_PRE_PREPARE:
 			if (audit_writer != NULL)
-			{
-				ResourceOwner save_owner = CurrentResourceOwner;
-
-				CurrentResourceOwner = TopTransactionResourceOwner;
-				ExecCloseIndices(audit_writer->rri);
-				ExecResetTupleTable(audit_writer->estate->es_tupleTable, false);
-				table_close(audit_writer->rel, NoLock);
-				FreeExecutorState(audit_writer->estate);
-				CurrentResourceOwner = save_owner;
-				audit_writer = NULL;
-			}
+				close_writer();
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:

@@ -219,11 +219,12 @@ BEGIN
             USING ERRCODE = 'undefined_column';
     END IF;
 
+    -- the month's partition first, so that the records below go there
+    PERFORM steward.audit_maintain();
     -- checks ownership, records the options, logs AUDIT ENABLE
     PERFORM steward.audit_config_write(relation, ops, coalesce(exclude_columns, '{}'),
                                        coalesce(hash_columns, '{}'), coalesce(full_rows, false),
                                        coalesce(skip_unchanged, true), coalesce(capture_query, false));
-    PERFORM steward.audit_maintain();
 
     SELECT n.nspname, c.relname INTO nsp, rel
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = relation;

@@ -76,3 +76,26 @@ EXPLAIN (COSTS OFF) SELECT * FROM orders WHERE status = 'paid';
 UPDATE orders SET status = 'cancelled' WHERE tenant_id = 1 RETURNING id;
 ROLLBACK;
 \set ECHO none
+
+\echo
+\echo '---- 3. Audit logging ------------------------------------------'
+\echo 'Every change to an audited table is recorded in the same transaction,'
+\echo 'with who (the context user, not just the database role) and what changed.'
+\echo
+\set ECHO queries
+BEGIN;   -- rolled back at the end, log records included
+SELECT steward.audit_enable('products', exclude_columns => ARRAY['description']);
+SELECT steward.context_set(user_id => '7', tenant_id => '1');
+UPDATE products SET price = price * 1.10, stock = stock - 1 WHERE id = 1;
+UPDATE products SET name = 'Renamed item' WHERE id = 1;
+DELETE FROM order_items WHERE product_id = 2;
+DELETE FROM products WHERE id = 2;
+
+-- one row's history: only the changed columns, and who changed them
+SELECT operation, old_values, new_values, actor_user, effective_role
+FROM steward.audit_history('products', '{"id": 1}');
+-- the deleted row is kept whole
+SELECT operation, old_values ->> 'name' AS name, old_values ->> 'price' AS price
+FROM steward.audit_history('products', '{"id": 2}');
+ROLLBACK;
+\set ECHO none
