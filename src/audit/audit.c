@@ -154,7 +154,7 @@ static bool client_addr_null = true;
 
 /* Last role names looked up */
 static Oid	cached_role_oids[2] = {InvalidOid, InvalidOid};
-static NameData cached_role_names[2];
+static text *cached_role_names[2] = {NULL, NULL};
 
 static char *audit_key = NULL;
 
@@ -871,8 +871,9 @@ audit_xact_callback(XactEvent event, void *arg)
 
 /*
  * role_name
- *		The name of a role, from a two-entry cache (session and current
- *		roles rarely change within a transaction).
+ *		The name of a role as text, from a two-entry cache (session and
+ *		current roles rarely change within a transaction).  The cached
+ *		values live in TopMemoryContext.
  */
 static Datum
 role_name(Oid roleid, int slot)
@@ -880,11 +881,15 @@ role_name(Oid roleid, int slot)
 	if (cached_role_oids[slot] != roleid)
 	{
 		char	   *name = GetUserNameFromId(roleid, false);
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
-		namestrcpy(&cached_role_names[slot], name);
+		if (cached_role_names[slot] != NULL)
+			pfree(cached_role_names[slot]);
+		cached_role_names[slot] = cstring_to_text(name);
+		MemoryContextSwitchTo(old);
 		cached_role_oids[slot] = roleid;
 	}
-	return NameGetDatum(&cached_role_names[slot]);
+	return PointerGetDatum(cached_role_names[slot]);
 }
 
 /*
