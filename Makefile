@@ -22,7 +22,8 @@ OBJS = \
 	src/rls/expr.o \
 	src/rls/token.o \
 	src/rls/templates.o \
-	src/audit/audit.o
+	src/audit/audit.o \
+	src/audit/ddl.o
 
 # The install script is generated from the per-capability SQL pieces, in
 # this order (a later piece may use what an earlier one created).

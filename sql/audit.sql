@@ -5,11 +5,13 @@
 CREATE ROLE audit_owner;
 CREATE ROLE audit_app;
 GRANT CREATE ON SCHEMA public TO audit_owner;
--- what the tests below show of each record (no ids, times or txids)
+-- what the tests below show of each row-change record (no ids, times or
+-- txids; DDL records are tested at the end)
+SELECT coalesce(max(id), 0) AS first_id FROM steward.audit_log \gset
 CREATE VIEW audit_seen AS
   SELECT row_number() OVER (ORDER BY id) AS n, operation, schema_name || '.' || table_name AS tbl,
          row_key, old_values, new_values, actor_user, actor_tenant, session_role, effective_role
-  FROM steward.audit_log;
+  FROM steward.audit_log WHERE operation <> 'DDL' AND id > :first_id;
 
 SET ROLE audit_owner;
 CREATE TABLE items (
@@ -112,7 +114,7 @@ INSERT INTO items (tenant_id, name, price) VALUES (4, 'kiwi', 1);
 UPDATE items SET price = price WHERE name = 'kiwi';
 DELETE FROM items WHERE name = 'kiwi';
 SELECT operation, old_values ->> 'name' AS old_name, new_values ->> 'price' AS new_price, query
-FROM steward.audit_log ORDER BY id DESC LIMIT 2;
+FROM steward.audit_log WHERE operation <> 'DDL' ORDER BY id DESC LIMIT 2;
 
 -- schema changes: added, dropped and renamed columns
 SET ROLE audit_owner;
@@ -195,6 +197,48 @@ INSERT INTO nokey VALUES (3, 'into the new partition');
 SELECT tableoid = :'month'::regclass AS in_month_partition, new_values ->> 'b' AS b
 FROM steward.audit_log WHERE table_name = 'nokey' AND operation = 'INSERT' ORDER BY id;
 ROLLBACK;
+
+-- DDL, GRANT and REVOKE are recorded, with who and the statement; objects
+-- an extension creates and temporary ones are not; dropped objects are,
+-- with those dropped by CASCADE marked
+SELECT max(id) AS before_ddl FROM steward.audit_log \gset
+SET ROLE audit_owner;
+BEGIN;
+SELECT steward.context_set('dba-7');
+CREATE TABLE ddl_t (id int PRIMARY KEY, v text);
+CREATE VIEW ddl_v AS SELECT id FROM ddl_t;
+ALTER TABLE ddl_t ADD COLUMN w int;
+GRANT SELECT ON ddl_t TO audit_app;
+REVOKE SELECT ON ddl_t FROM audit_app;
+CREATE TEMP TABLE ddl_tmp (a int);
+DROP TABLE ddl_t CASCADE;
+COMMIT;
+RESET ROLE;
+CREATE EXTENSION citext;
+DROP EXTENSION citext;
+SELECT detail ->> 'command_tag' AS tag, detail ->> 'object_type' AS type,
+       detail ->> 'object_identity' AS identity, detail ->> 'cascaded' AS cascaded,
+       schema_name, actor_user, session_role, effective_role
+FROM steward.audit_log WHERE operation = 'DDL' AND id > :before_ddl ORDER BY id;
+SELECT query FROM steward.audit_log
+WHERE operation = 'DDL' AND id > :before_ddl AND detail ->> 'command_tag' IN ('GRANT', 'REVOKE') ORDER BY id;
+-- a rolled-back DDL leaves no record
+BEGIN;
+CREATE TABLE ddl_rolled_back (a int);
+ROLLBACK;
+SELECT count(*) AS rolled_back_records FROM steward.audit_log
+WHERE operation = 'DDL' AND detail ->> 'object_identity' = 'public.ddl_rolled_back';
+-- switched off by a superuser only
+SET ROLE audit_app;
+SET steward.audit_ddl = off;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SET steward.audit_ddl = off;
+CREATE TABLE ddl_unrecorded (a int);
+RESET steward.audit_ddl;
+SELECT count(*) AS unrecorded FROM steward.audit_log
+WHERE operation = 'DDL' AND detail ->> 'object_identity' = 'public.ddl_unrecorded';
+DROP TABLE ddl_unrecorded;
 
 -- bad input
 SELECT steward.audit_enable(NULL);

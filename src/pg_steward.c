@@ -37,6 +37,7 @@ _PG_init(void)
 	steward_context_init();
 	steward_token_init();
 	steward_audit_init();
+	steward_audit_ddl_init();
 
 	MarkGUCPrefixReserved("steward");
 }

@@ -18,7 +18,8 @@ extern void steward_context_init(void);
 /* src/rls/token.c */
 extern void steward_token_init(void);
 
-/* src/audit/audit.c */
+/* src/audit/audit.c, src/audit/ddl.c */
 extern void steward_audit_init(void);
+extern void steward_audit_ddl_init(void);
 
 #endif							/* PG_STEWARD_H */

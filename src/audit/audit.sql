@@ -337,3 +337,21 @@ $$;
 
 COMMENT ON FUNCTION steward.audit_transaction(xid8) IS
   'Every recorded change of one transaction, in order';
+
+-- ---- administrative operations
+
+CREATE FUNCTION steward.audit_ddl()
+RETURNS event_trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'steward_audit_ddl';
+
+COMMENT ON FUNCTION steward.audit_ddl() IS
+  'Event trigger function: records DDL, GRANT and REVOKE in steward.audit_log (setting steward.audit_ddl)';
+
+CREATE EVENT TRIGGER steward_audit_ddl ON ddl_command_end
+  EXECUTE FUNCTION steward.audit_ddl();
+CREATE EVENT TRIGGER steward_audit_drop ON sql_drop
+  EXECUTE FUNCTION steward.audit_ddl();
+
+COMMENT ON EVENT TRIGGER steward_audit_ddl IS 'pg_steward: record DDL, GRANT and REVOKE in the audit log';
+COMMENT ON EVENT TRIGGER steward_audit_drop IS 'pg_steward: record dropped objects in the audit log';
