@@ -185,6 +185,43 @@ SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgrelid = 'items'::regcla
 SELECT count(*) AS config_left FROM steward.audit_tables WHERE relation = 'items'::regclass;
 REVOKE EXECUTE ON FUNCTION steward.audit_disable(regclass) FROM audit_owner;
 
+-- undo: a transaction's changes, newest first, planned then applied
+CREATE TABLE undo_t (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text, price numeric(8,2),
+                     born date, data jsonb, code text, total numeric GENERATED ALWAYS AS (price * 2) STORED);
+SELECT steward.audit_enable('undo_t', hash_columns => ARRAY['code']);
+INSERT INTO undo_t (name, price, born, data) VALUES ('a', 1, '2020-02-29', '{"x": 1}'), ('b', 2, NULL, '[1]');
+BEGIN;
+UPDATE undo_t SET price = 5, name = 'A!' WHERE id = 1;
+DELETE FROM undo_t WHERE id = 2;
+INSERT INTO undo_t (name) VALUES ('c');
+SELECT pg_current_xact_id() AS undo_tx \gset
+COMMIT;
+SELECT operation, statement, status FROM steward.audit_undo(:'undo_tx'::xid8);
+SELECT operation, status FROM steward.audit_undo(:'undo_tx'::xid8, dry_run => false);
+SELECT id, name, price, born, data, total FROM undo_t ORDER BY id;
+-- the undo was itself recorded
+SELECT operation, row_key FROM steward.audit_log WHERE table_name = 'undo_t' ORDER BY id DESC LIMIT 3;
+-- refused when a later change would be overwritten (here: by the undo),
+-- all or nothing, or when a value was recorded only as a hash
+SELECT id AS first_update FROM steward.audit_log
+WHERE table_name = 'undo_t' AND operation = 'UPDATE' ORDER BY id LIMIT 1 \gset
+SELECT operation, status FROM steward.audit_undo(:first_update);
+\set VERBOSITY terse
+SELECT * FROM steward.audit_undo(:first_update, dry_run => false);
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
+UPDATE undo_t SET code = 'secret' WHERE id = 1;
+UPDATE undo_t SET code = 'other secret' WHERE id = 1;
+SELECT id AS code_update FROM steward.audit_log
+WHERE table_name = 'undo_t' AND operation = 'UPDATE' ORDER BY id DESC LIMIT 1 \gset
+SELECT operation, status FROM steward.audit_undo(:code_update);
+-- TRUNCATE cannot be undone
+TRUNCATE undo_t;
+SELECT id AS truncate_event FROM steward.audit_log
+WHERE table_name = 'undo_t' AND operation = 'TRUNCATE' ORDER BY id DESC LIMIT 1 \gset
+SELECT operation, status FROM steward.audit_undo(:truncate_event);
+DROP TABLE undo_t;
+
 -- records of a month without its partition go to the default partition,
 -- and move when audit_maintain() creates it, even within one transaction
 BEGIN;

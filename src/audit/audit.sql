@@ -355,3 +355,162 @@ CREATE EVENT TRIGGER steward_audit_drop ON sql_drop
 
 COMMENT ON EVENT TRIGGER steward_audit_ddl IS 'pg_steward: record DDL, GRANT and REVOKE in the audit log';
 COMMENT ON EVENT TRIGGER steward_audit_drop IS 'pg_steward: record dropped objects in the audit log';
+
+-- ---- undo
+
+-- The inverse of one recorded change, as a statement, or the reason why
+-- it cannot be undone.  undo_ids: the events undone together, which do not
+-- count as "later changes" of each other.
+CREATE FUNCTION steward.audit_inverse(e steward.audit_log, undo_ids bigint[], OUT statement text, OUT refusal text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    rel regclass;
+    cols text;
+    keycols text;
+    keyvals jsonb;
+    hashed name[];
+    missing text;
+BEGIN
+    IF e.operation NOT IN ('INSERT', 'UPDATE', 'DELETE') THEN
+        refusal := format('%s cannot be undone', e.operation);
+        RETURN;
+    END IF;
+    rel := to_regclass(format('%I.%I', e.schema_name, e.table_name));
+    IF rel IS NULL THEN
+        refusal := format('table %I.%I no longer exists', e.schema_name, e.table_name);
+        RETURN;
+    END IF;
+    -- a later change of the same row (by its old or new key) would be overwritten
+    IF EXISTS (SELECT 1 FROM steward.audit_log l
+               WHERE l.schema_name = e.schema_name AND l.table_name = e.table_name
+                 AND l.row_hash IN (e.row_hash,
+                                    steward.audit_row_hash(e.schema_name, e.table_name,
+                                        (SELECT jsonb_object_agg(k, coalesce(e.new_values -> k, e.row_key -> k))
+                                         FROM jsonb_object_keys(e.row_key) k)))
+                 AND l.operation IN ('INSERT', 'UPDATE', 'DELETE')
+                 AND (l.stmt_at, l.id) > (e.stmt_at, e.id)
+                 AND l.id <> ALL (undo_ids)) THEN
+        refusal := 'the row was changed again later; undoing this change would overwrite that change';
+        RETURN;
+    END IF;
+    SELECT hash_columns INTO hashed FROM steward.audit_tables WHERE relation = rel;
+    -- the key as the row has it now: an UPDATE may have changed it
+    keyvals := CASE e.operation WHEN 'UPDATE'
+                   THEN (SELECT jsonb_object_agg(k, coalesce(e.new_values -> k, e.row_key -> k))
+                         FROM jsonb_object_keys(e.row_key) k)
+                   ELSE e.row_key END;
+    SELECT string_agg(quote_ident(k), ', ' ORDER BY k) INTO keycols FROM jsonb_object_keys(e.row_key) k;
+
+    IF e.operation = 'INSERT' THEN
+        statement := format('DELETE FROM %s WHERE (%s) = (SELECT %s FROM jsonb_populate_record(NULL::%s, %L))',
+                            rel, keycols, keycols, rel, keyvals);
+    ELSE
+        -- the columns to restore: recorded, still there, writable
+        SELECT string_agg(quote_ident(k), ', ' ORDER BY k) INTO cols
+        FROM jsonb_object_keys(e.old_values) k
+        JOIN pg_attribute a ON a.attrelid = rel AND a.attname = k AND a.attnum > 0
+                           AND NOT a.attisdropped AND a.attgenerated = '';
+        SELECT k INTO missing FROM jsonb_object_keys(e.old_values) k
+        WHERE k = ANY (hashed) AND jsonb_typeof(e.old_values -> k) <> 'null' LIMIT 1;
+        IF missing IS NOT NULL THEN
+            refusal := format('column %I was recorded only as a hash', missing);
+            RETURN;
+        END IF;
+        IF e.operation = 'UPDATE' THEN
+            statement := format('UPDATE %s SET (%s) = (SELECT %s FROM jsonb_populate_record(NULL::%s, %L)) '
+                                'WHERE (%s) = (SELECT %s FROM jsonb_populate_record(NULL::%s, %L))',
+                                rel, cols, cols, rel, e.old_values, keycols, keycols, rel, keyvals);
+        ELSE
+            statement := format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM jsonb_populate_record(NULL::%s, %L)',
+                                rel, cols, cols, rel, e.old_values);
+        END IF;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION steward.audit_inverse(steward.audit_log, bigint[]) IS
+  'Internal: the statement that undoes one recorded change, or why it cannot be undone';
+
+CREATE FUNCTION steward.audit_undo_events(ids bigint[], dry_run boolean)
+RETURNS TABLE (event_id bigint, operation text, statement text, status text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    e steward.audit_log;
+    inv record;
+    n bigint;
+    refused boolean := false;
+BEGIN
+    -- newest first: undo in the reverse order of the changes
+    CREATE TEMP TABLE audit_undo_plan (event_id bigint, operation text, statement text, refusal text)
+        ON COMMIT DROP;
+    FOR e IN SELECT * FROM steward.audit_log l WHERE l.id = ANY (ids)
+             ORDER BY l.stmt_at DESC, l.stmt DESC, l.id DESC LOOP
+        inv := steward.audit_inverse(e, ids);
+        INSERT INTO audit_undo_plan VALUES (e.id, e.operation, inv.statement, inv.refusal);
+        refused := refused OR inv.refusal IS NOT NULL;
+    END LOOP;
+
+    IF NOT dry_run AND refused THEN
+        RAISE EXCEPTION 'cannot undo: % of the changes cannot be undone',
+            (SELECT count(*) FROM audit_undo_plan p WHERE p.refusal IS NOT NULL)
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = (SELECT string_agg(format('event %s: %s', p.event_id, p.refusal), E'\n')
+                            FROM audit_undo_plan p WHERE p.refusal IS NOT NULL),
+                  HINT = 'Run it with dry_run => true to see the plan.';
+    END IF;
+
+    FOR event_id, operation, statement, status IN
+        SELECT p.event_id, p.operation, p.statement, p.refusal FROM audit_undo_plan p
+    LOOP
+        IF status IS NOT NULL THEN
+            status := 'refused: ' || status;
+        ELSIF dry_run THEN
+            status := 'planned';
+        ELSE
+            EXECUTE statement;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            IF n <> 1 THEN
+                RAISE EXCEPTION 'cannot undo event %: the row is not as recorded', event_id
+                    USING ERRCODE = 'object_not_in_prerequisite_state',
+                          DETAIL = format('The inverse statement changed %s rows instead of 1.', n);
+            END IF;
+            status := 'applied';
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+    DROP TABLE audit_undo_plan;
+END
+$$;
+
+COMMENT ON FUNCTION steward.audit_undo_events(bigint[], boolean) IS
+  'Internal: plan (dry run) or apply the inverse of some recorded changes, newest first';
+
+CREATE FUNCTION steward.audit_undo(txid xid8, dry_run boolean DEFAULT true)
+RETURNS TABLE (event_id bigint, operation text, statement text, status text)
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT * FROM steward.audit_undo_events(
+           ARRAY(SELECT l.id FROM steward.audit_log l
+                 WHERE l.txid = audit_undo.txid::text::bigint
+                   AND l.operation IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')),
+           dry_run)
+$$;
+
+COMMENT ON FUNCTION steward.audit_undo(xid8, boolean) IS
+  'Undo the recorded row changes of a transaction (dry_run => true, the default, only shows the plan); refuses if a later change would be overwritten';
+
+CREATE FUNCTION steward.audit_undo(event_id bigint, dry_run boolean DEFAULT true)
+RETURNS TABLE (event_id bigint, operation text, statement text, status text)
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT * FROM steward.audit_undo_events(ARRAY[audit_undo.event_id], dry_run)
+$$;
+
+COMMENT ON FUNCTION steward.audit_undo(bigint, boolean) IS
+  'Undo one recorded row change (dry_run => true, the default, only shows the plan); refuses if a later change would be overwritten';
