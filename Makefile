@@ -23,7 +23,8 @@ OBJS = \
 	src/rls/token.o \
 	src/rls/templates.o \
 	src/audit/audit.o \
-	src/audit/ddl.o
+	src/audit/ddl.o \
+	src/audit/reads.o
 
 # The install script is generated from the per-capability SQL pieces, in
 # this order (a later piece may use what an earlier one created).

@@ -222,6 +222,38 @@ WHERE table_name = 'undo_t' AND operation = 'TRUNCATE' ORDER BY id DESC LIMIT 1 
 SELECT operation, status FROM steward.audit_undo(:truncate_event);
 DROP TABLE undo_t;
 
+-- sensitive reads: one record per statement that reads a marked table,
+-- however it reads it
+CREATE TABLE people (id int PRIMARY KEY, email text);
+INSERT INTO people VALUES (1, 'a@example.com'), (2, 'b@example.com');
+CREATE VIEW people_v AS SELECT * FROM people;
+GRANT SELECT ON people, people_v TO audit_app;
+SELECT steward.audit_reads('people');
+SELECT max(id) AS before_reads FROM steward.audit_log \gset
+SET ROLE audit_app;
+SELECT count(*) FROM people;
+SELECT email FROM people_v WHERE id = 1;
+COPY people TO STDOUT;
+COPY (SELECT email FROM people) TO STDOUT;
+BEGIN;
+DECLARE c CURSOR FOR SELECT * FROM people;
+FETCH 1 FROM c;
+CLOSE c;
+COMMIT;
+SELECT 1 AS not_reading_people;
+RESET ROLE;
+INSERT INTO people SELECT id + 10, email FROM people;
+SELECT operation, table_name, detail, query, effective_role FROM steward.audit_log
+WHERE id > :before_reads AND operation = 'SELECT' ORDER BY id;
+SELECT steward.audit_reads('people', enable => false);
+SELECT count(*) FROM people;
+SELECT count(*) AS after_disable FROM steward.audit_log
+WHERE id > :before_reads AND operation = 'SELECT' AND query = 'SELECT count(*) FROM people;'
+  AND effective_role = 'postgres';
+SELECT operation FROM steward.audit_log WHERE operation LIKE 'AUDIT READS%' AND table_name = 'people' ORDER BY id;
+DROP VIEW people_v;
+DROP TABLE people;
+
 -- records of a month without its partition go to the default partition,
 -- and move when audit_maintain() creates it, even within one transaction
 BEGIN;

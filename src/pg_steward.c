@@ -38,6 +38,7 @@ _PG_init(void)
 	steward_token_init();
 	steward_audit_init();
 	steward_audit_ddl_init();
+	steward_audit_reads_init();
 
 	MarkGUCPrefixReserved("steward");
 }

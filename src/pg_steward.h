@@ -21,5 +21,6 @@ extern void steward_token_init(void);
 /* src/audit/audit.c, src/audit/ddl.c */
 extern void steward_audit_init(void);
 extern void steward_audit_ddl_init(void);
+extern void steward_audit_reads_init(void);
 
 #endif							/* PG_STEWARD_H */

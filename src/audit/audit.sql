@@ -514,3 +514,37 @@ $$;
 
 COMMENT ON FUNCTION steward.audit_undo(bigint, boolean) IS
   'Undo one recorded row change (dry_run => true, the default, only shows the plan); refuses if a later change would be overwritten';
+
+-- ---- sensitive reads
+
+CREATE TABLE steward.audit_read_tables (
+    relation    regclass    PRIMARY KEY,
+    enabled_by  name        NOT NULL DEFAULT current_user,
+    enabled_at  timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE steward.audit_read_tables IS 'Tables whose reads are recorded (steward.audit_reads); kept by pg_dump';
+COMMENT ON COLUMN steward.audit_read_tables.relation IS 'The table';
+COMMENT ON COLUMN steward.audit_read_tables.enabled_by IS 'Role that marked it';
+COMMENT ON COLUMN steward.audit_read_tables.enabled_at IS 'When';
+
+SELECT pg_catalog.pg_extension_config_dump('steward.audit_read_tables', '');
+REVOKE ALL ON steward.audit_read_tables FROM PUBLIC;
+GRANT SELECT ON steward.audit_read_tables TO PUBLIC;
+
+CREATE FUNCTION steward.audit_reads_write(relation regclass, enable boolean)
+RETURNS void
+LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'steward_audit_reads_write';
+
+COMMENT ON FUNCTION steward.audit_reads_write(regclass, boolean) IS
+  'Internal: mark or unmark a table whose reads are recorded, and log the change; the caller must own the table';
+
+CREATE FUNCTION steward.audit_reads(relation regclass, enable boolean DEFAULT true)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT steward.audit_reads_write(relation, coalesce(enable, true)) $$;
+
+COMMENT ON FUNCTION steward.audit_reads(regclass, boolean) IS
+  'Record every statement that reads the table (who, when, the statement, the rows); enable => false stops it. Needs pg_steward in shared_preload_libraries';

@@ -108,5 +108,12 @@ is( last_line($lazy->safe_psql(
 	"8:true",
 	'lazy load: set and lock in the loading transaction');
 
+# Auditing reads needs the library preloaded: refused otherwise.
+($rc, $out, $err) = $lazy->psql('postgres',
+	q{CREATE TABLE secrets (a int); SELECT steward.audit_reads('secrets');});
+isnt($rc, 0, 'lazy load: audit_reads is refused');
+like($err, qr/auditing reads needs pg_steward in shared_preload_libraries/,
+	'lazy load: and says why');
+
 $lazy->stop;
 done_testing();
