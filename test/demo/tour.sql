@@ -97,5 +97,23 @@ FROM steward.audit_history('products', '{"id": 1}');
 -- the deleted row is kept whole
 SELECT operation, old_values ->> 'name' AS name, old_values ->> 'price' AS price
 FROM steward.audit_history('products', '{"id": 2}');
+
+-- undo the last transaction's change of product 1 (plan first, then apply)
+SELECT id AS last_change FROM steward.audit_log
+WHERE table_name = 'products' AND row_key = '{"id": 1}' ORDER BY id DESC LIMIT 1 \gset
+SELECT operation, status FROM steward.audit_undo(:last_change);
+SELECT operation, status FROM steward.audit_undo(:last_change, dry_run => false);
+SELECT name FROM products WHERE id = 1;
+
+-- who read the customers' profiles? (reads of marked tables are recorded)
+SELECT steward.audit_reads('user_profiles');
+SELECT count(*) FROM user_profiles WHERE phone LIKE '+4420%';
+SELECT operation, table_name, detail, query FROM steward.audit_log
+WHERE operation = 'SELECT' ORDER BY id DESC LIMIT 1;
+
+-- and DDL is recorded as well
+CREATE INDEX ON products (name);
+SELECT detail ->> 'command_tag' AS tag, detail ->> 'object_identity' AS object
+FROM steward.audit_log WHERE operation = 'DDL' ORDER BY id DESC LIMIT 1;
 ROLLBACK;
 \set ECHO none
