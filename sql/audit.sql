@@ -254,6 +254,66 @@ SELECT operation FROM steward.audit_log WHERE operation LIKE 'AUDIT READS%' AND 
 DROP VIEW people_v;
 DROP TABLE people;
 
+-- the audited table is what the catalog says, never the trigger's
+-- arguments: a trigger of one's own naming another table records one's own
+SET ROLE audit_owner;
+CREATE TABLE forger (id int PRIMARY KEY, v text);
+CREATE TRIGGER forge AFTER INSERT ON forger FOR EACH ROW
+  EXECUTE FUNCTION steward.audit_trigger('public', 'items');
+INSERT INTO forger VALUES (1, 'forged');
+RESET ROLE;
+SELECT schema_name, table_name, new_values FROM steward.audit_log
+WHERE new_values ->> 'v' = 'forged';
+DROP TABLE forger;
+
+-- a renamed table keeps its options, and records carry its new name
+SET ROLE audit_owner;
+CREATE TABLE renamed (id int PRIMARY KEY, pw text, f real);
+SELECT steward.audit_enable('renamed', hash_columns => ARRAY['pw']);
+ALTER TABLE renamed RENAME TO renamed2;
+INSERT INTO renamed2 VALUES (1, 'plain', 1.1);
+RESET ROLE;
+SELECT table_name, new_values ->> 'pw' = encode(hmac('plain', '', 'sha256'), 'hex') AS hashed,
+       new_values -> 'f' AS float4_value
+FROM steward.audit_log WHERE table_name LIKE 'renamed%' AND operation = 'INSERT';
+-- narrowing or dropping the capture is visible, and dropping it needs the
+-- audit_disable privilege however it is asked for
+SET ROLE audit_owner;
+SELECT steward.audit_enable('renamed2', operations => ARRAY['TRUNCATE']);
+SELECT steward.audit_config_write('renamed2', NULL, NULL, NULL, NULL, NULL, NULL);
+\echo :LAST_ERROR_SQLSTATE
+-- and only those granted may create partitions ahead
+SELECT count(*) FROM steward.audit_maintain(120);
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT detail FROM steward.audit_log WHERE table_name = 'renamed2' AND operation = 'AUDIT ENABLE';
+DROP TABLE renamed2;
+
+-- a partitioned table audited for UPDATE only is warned about row moves
+CREATE TABLE moves (k int, v text) PARTITION BY LIST (k);
+SELECT steward.audit_enable('moves', operations => ARRAY['UPDATE']);
+DROP TABLE moves;
+
+-- a partition of the log that is not the log's own is refused, not used
+BEGIN;
+SET LOCAL steward.audit_ddl = off;
+SELECT 'audit_log_y' || to_char(now() AT TIME ZONE 'UTC', 'YYYY"m"MM') AS month_name \gset
+ALTER TABLE steward.audit_log DETACH PARTITION steward.:"month_name";
+ALTER TABLE steward.:"month_name" RENAME TO detached_month;
+CREATE TABLE steward.:"month_name" (LIKE steward.audit_log);
+ALTER TABLE steward.:"month_name" DROP COLUMN query, ADD COLUMN query text;
+SELECT date_trunc('month', now() AT TIME ZONE 'UTC') AS m \gset
+ALTER TABLE steward.audit_log ATTACH PARTITION steward.:"month_name"
+  FOR VALUES FROM ((:'m'::timestamp) AT TIME ZONE 'UTC')
+             TO ((:'m'::timestamp + interval '1 month') AT TIME ZONE 'UTC');
+DO $$
+BEGIN
+  INSERT INTO nokey VALUES (9, 'x');
+EXCEPTION WHEN object_not_in_prerequisite_state THEN
+  RAISE NOTICE 'refused: %', regexp_replace(SQLERRM, 'y\d{4}m\d{2}', 'yYYYYmMM');
+END $$;
+ROLLBACK;
+
 -- records of a month without its partition go to the default partition,
 -- and move when audit_maintain() creates it, even within one transaction
 BEGIN;

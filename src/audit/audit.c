@@ -42,6 +42,10 @@
 #include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_index.h"
+#include "access/skey.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_trigger.h"
+#include "utils/acl.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
@@ -70,6 +74,7 @@
 #include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/numeric.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
 
@@ -120,6 +125,7 @@ typedef struct AuditColumn
 {
 	ColumnKind	kind;
 	Oid			typid;
+	Oid			basetype;		/* typid, or a domain's base type */
 	int16		typlen;
 	bool		typbyval;
 	FmgrInfo	output;			/* for COL_OUTPUT and COL_HASH */
@@ -127,10 +133,17 @@ typedef struct AuditColumn
 	int			namelen;
 } AuditColumn;
 
-/* What the trigger needs to know about a table; keyed by the table's OID */
+/*
+ * What the trigger needs to know about a table; keyed by the trigger's OID
+ * (a partition has clones of its parent's trigger)
+ */
 typedef struct AuditRelInfo
 {
-	Oid			relid;			/* hash key: the relation the trigger fires on */
+	Oid			tgoid;			/* hash key */
+	Oid			relid;			/* the relation the trigger fires on */
+	Oid			logical_relid;	/* the table audit_enable() was called on */
+	char	   *schema_name;	/* its current schema and name */
+	char	   *table_name;
 	bool		valid;
 	int			natts;
 	AuditColumn *columns;		/* natts of them */
@@ -139,6 +152,7 @@ typedef struct AuditRelInfo
 	bool		full_rows;
 	bool		skip_unchanged;
 	bool		capture_query;
+	bool		ops[4];			/* INSERT, UPDATE, DELETE, TRUNCATE captured */
 	uint64		hash_seed;		/* row_hash seed: the audited table's name */
 	MemoryContext cxt;			/* holds everything above */
 } AuditRelInfo;
@@ -159,6 +173,7 @@ static HTAB *audit_rels = NULL;
 static MemoryContext audit_cache_cxt = NULL;
 static MemoryContext audit_event_cxt = NULL;	/* reset for each event */
 static AuditWriter *audit_writer = NULL;
+static bool audit_writing = false;	/* inside ExecSimpleRelationInsert */
 
 /* Per-backend facts, computed once */
 static bool backend_facts_done = false;
@@ -192,7 +207,7 @@ audit_relcache_callback(Datum arg, Oid relid)
 	hash_seq_init(&status, audit_rels);
 	while ((entry = (AuditRelInfo *) hash_seq_search(&status)) != NULL)
 	{
-		if (relid == InvalidOid || entry->relid == relid)
+		if (relid == InvalidOid || entry->relid == relid || entry->logical_relid == relid)
 			entry->valid = false;
 	}
 }
@@ -226,9 +241,9 @@ name_in_array(ArrayType *arr, const char *name)
  *		How values of a type are converted.
  */
 static ColumnKind
-column_kind(Oid typid)
+column_kind(Oid basetype)
 {
-	switch (getBaseType(typid))
+	switch (basetype)
 	{
 		case BOOLOID:
 			return COL_BOOL;
@@ -300,6 +315,8 @@ load_options(Oid logical_relid, Relation rel, AuditRelInfo *info)
 	info->full_rows = false;
 	info->skip_unchanged = true;
 	info->capture_query = false;
+	for (i = 0; i < 4; i++)
+		info->ops[i] = true;
 
 	if (OidIsValid(logical_relid))
 	{
@@ -307,7 +324,9 @@ load_options(Oid logical_relid, Relation rel, AuditRelInfo *info)
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		if (SPI_execute_with_args("SELECT exclude_columns, hash_columns, full_rows, "
-								  "skip_unchanged, capture_query "
+								  "skip_unchanged, capture_query, "
+								  "'INSERT' = ANY (operations), 'UPDATE' = ANY (operations), "
+								  "'DELETE' = ANY (operations), 'TRUNCATE' = ANY (operations) "
 								  "FROM steward.audit_tables "
 								  "WHERE relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 								  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
@@ -333,6 +352,11 @@ load_options(Oid logical_relid, Relation rel, AuditRelInfo *info)
 			info->skip_unchanged = isnull || DatumGetBool(d);
 			d = SPI_getbinval(tup, desc, 5, &isnull);
 			info->capture_query = !isnull && DatumGetBool(d);
+			for (i = 0; i < 4; i++)
+			{
+				d = SPI_getbinval(tup, desc, 6 + i, &isnull);
+				info->ops[i] = !isnull && DatumGetBool(d);
+			}
 		}
 		SPI_finish();
 	}
@@ -387,10 +411,53 @@ row_hash(Datum key, uint64 seed)
  *		The cache entry for the relation the trigger fires on, built on
  *		first use and after any change of the table's definition.
  */
+/*
+ * logical_table
+ *		The table audit_enable() was called on: the relation of the root of
+ *		the trigger's clone chain (a partition's trigger is a clone of its
+ *		parent's).  Never the trigger's arguments, which anyone creating a
+ *		trigger could set to another table's name.
+ */
+static Oid
+logical_table(Oid tgoid, Oid relid)
+{
+	Relation	tgrel = table_open(TriggerRelationId, AccessShareLock);
+
+	/* pg_trigger has no syscache by OID: look it up through its index */
+	for (;;)
+	{
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tup;
+		Oid			parent = InvalidOid;
+		bool		found = false;
+
+		ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(tgoid));
+		scan = systable_beginscan(tgrel, TriggerOidIndexId, true, NULL, 1, &key);
+		tup = systable_getnext(scan);
+		if (HeapTupleIsValid(tup))
+		{
+			Form_pg_trigger tg = (Form_pg_trigger) GETSTRUCT(tup);
+
+			relid = tg->tgrelid;
+			parent = tg->tgparentid;
+			found = true;
+		}
+		systable_endscan(scan);
+		if (!found || !OidIsValid(parent))
+			break;
+		tgoid = parent;
+	}
+	table_close(tgrel, AccessShareLock);
+	return relid;
+}
+
 static AuditRelInfo *
 get_audit_info(Relation rel, Trigger *trigger)
 {
 	Oid			relid = RelationGetRelid(rel);
+	Oid			tgoid = trigger->tgoid;
 	AuditRelInfo *info;
 	bool		found;
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -404,7 +471,7 @@ get_audit_info(Relation rel, Trigger *trigger)
 		audit_cache_cxt = AllocSetContextCreate(CacheMemoryContext,
 												"steward audit cache",
 												ALLOCSET_DEFAULT_SIZES);
-		ctl.keysize = sizeof(Oid);
+		ctl.keysize = sizeof(Oid);	/* the trigger's OID */
 		ctl.entrysize = sizeof(AuditRelInfo);
 		ctl.hcxt = audit_cache_cxt;
 		audit_rels = hash_create("steward audited tables", 64, &ctl,
@@ -412,16 +479,22 @@ get_audit_info(Relation rel, Trigger *trigger)
 		CacheRegisterRelcacheCallback(audit_relcache_callback, (Datum) 0);
 	}
 
-	info = (AuditRelInfo *) hash_search(audit_rels, &relid, HASH_ENTER, &found);
+	info = (AuditRelInfo *) hash_search(audit_rels, &tgoid, HASH_ENTER, &found);
 	if (found && info->valid)
 		return info;
 	if (found && info->cxt != NULL)
 		MemoryContextDelete(info->cxt);
 
 	info->valid = false;
+	info->relid = relid;
 	info->cxt = AllocSetContextCreate(audit_cache_cxt, "steward audited table",
 									  ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(info->cxt);
+	info->logical_relid = logical_table(tgoid, relid);
+	info->schema_name = get_namespace_name(get_rel_namespace(info->logical_relid));
+	info->table_name = get_rel_name(info->logical_relid);
+	if (info->schema_name == NULL || info->table_name == NULL)
+		elog(ERROR, "cache lookup failed for relation %u", info->logical_relid);
 
 	info->natts = desc->natts;
 	info->columns = palloc0(sizeof(AuditColumn) * desc->natts);
@@ -435,7 +508,8 @@ get_audit_info(Relation rel, Trigger *trigger)
 		col->typid = att->atttypid;
 		col->typlen = att->attlen;
 		col->typbyval = att->attbyval;
-		col->kind = att->attisdropped ? COL_SKIP : column_kind(att->atttypid);
+		col->basetype = att->attisdropped ? InvalidOid : getBaseType(att->atttypid);
+		col->kind = att->attisdropped ? COL_SKIP : column_kind(col->basetype);
 		if (col->kind == COL_OUTPUT)
 		{
 			Oid			outfunc;
@@ -448,12 +522,10 @@ get_audit_info(Relation rel, Trigger *trigger)
 	table_key_columns(rel, info);
 	MemoryContextSwitchTo(old);
 
-	info->hash_seed = table_hash_seed(trigger->tgargs[0], trigger->tgargs[1]);
+	info->hash_seed = table_hash_seed(info->schema_name, info->table_name);
 
 	/* the options are those of the table audit_enable() was called on */
-	load_options(get_relname_relid(trigger->tgargs[1],
-								   get_namespace_oid(trigger->tgargs[0], true)),
-				 rel, info);
+	load_options(info->logical_relid, rel, info);
 	info->valid = true;
 	return info;
 }
@@ -530,7 +602,7 @@ push_column(JsonbParseState **state, AuditColumn *col, Datum value, bool isnull)
 			break;
 		case COL_INT:
 			v.type = jbvNumeric;
-			switch (getBaseType(col->typid))
+			switch (col->basetype)
 			{
 				case INT2OID:
 					v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int2_numeric, value));
@@ -545,14 +617,16 @@ push_column(JsonbParseState **state, AuditColumn *col, Datum value, bool isnull)
 			break;
 		case COL_FLOAT:
 			{
-				double		f = (getBaseType(col->typid) == FLOAT4OID) ?
-				(double) DatumGetFloat4(value) : DatumGetFloat8(value);
+				bool		f4 = (col->basetype == FLOAT4OID);
+				double		f = f4 ? (double) DatumGetFloat4(value) : DatumGetFloat8(value);
 
 				if (isfinite(f))
 				{
+					/* float4 through float4_numeric: 1.1, not 1.10000002384186 */
 					v.type = jbvNumeric;
-					v.val.numeric = DatumGetNumeric(DirectFunctionCall1(float8_numeric,
-																		Float8GetDatum(f)));
+					v.val.numeric = DatumGetNumeric(f4 ?
+													DirectFunctionCall1(float4_numeric, value) :
+													DirectFunctionCall1(float8_numeric, value));
 				}
 				else
 				{
@@ -608,7 +682,7 @@ push_column(JsonbParseState **state, AuditColumn *col, Datum value, bool isnull)
 			break;
 		case COL_DATETIME:
 			{
-				char	   *s = JsonEncodeDateTime(NULL, value, getBaseType(col->typid), NULL);
+				char	   *s = JsonEncodeDateTime(NULL, value, col->basetype, NULL);
 
 				set_string(&v, s, strlen(s));
 			}
@@ -686,7 +760,7 @@ row_key(AuditRelInfo *info, HeapTuple tuple, TupleDesc desc)
 
 		if (col.kind == COL_SKIP || col.kind == COL_HASH)
 		{
-			col.kind = column_kind(col.typid);
+			col.kind = column_kind(col.basetype);
 			if (col.kind == COL_OUTPUT)
 			{
 				Oid			outfunc;
@@ -771,6 +845,47 @@ partition_for(TimestampTz ts)
 }
 
 /*
+ * check_partition
+ *		The partition must be a plain table with exactly the log's columns,
+ *		in the log's order: records are written into it directly.
+ */
+static void
+check_partition(Relation rel)
+{
+	Oid			parent = get_relname_relid("audit_log", get_namespace_oid("steward", false));
+	Relation	prel;
+	TupleDesc	pdesc;
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		ok;
+	int			i;
+
+	if (rel->rd_rel->relkind != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("partition %s of steward.audit_log is not a plain table",
+						RelationGetRelationName(rel))));
+	prel = relation_open(parent, AccessShareLock);
+	pdesc = RelationGetDescr(prel);
+	ok = (desc->natts == AL_NCOLUMNS && pdesc->natts == AL_NCOLUMNS);
+	for (i = 0; ok && i < AL_NCOLUMNS; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+		Form_pg_attribute b = TupleDescAttr(pdesc, i);
+
+		ok = !a->attisdropped && !b->attisdropped &&
+			a->atttypid == b->atttypid &&
+			strcmp(NameStr(a->attname), NameStr(b->attname)) == 0;
+	}
+	relation_close(prel, AccessShareLock);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("partition %s of steward.audit_log does not have the log's columns in the log's order",
+						RelationGetRelationName(rel)),
+				 errhint("Partitions of the log must be created as the log's own (steward.audit_maintain()); the installed SQL objects and the library must match.")));
+}
+
+/*
  * get_writer
  *		The transaction's writer: the partition opened, its indexes, an
  *		executor state.  Opened under the top transaction's resource owner
@@ -818,11 +933,7 @@ get_writer(void)
 		ExecOpenIndices(w->rri, false);
 		w->slot = table_slot_create(w->rel, &w->estate->es_tupleTable);
 		w->seq = get_relname_relid("audit_log_id_seq", get_namespace_oid("steward", false));
-		if (RelationGetDescr(w->rel)->natts != AL_NCOLUMNS)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("steward.audit_log does not have the expected columns"),
-					 errhint("The installed SQL objects and the pg_steward library do not match.")));
+		check_partition(w->rel);
 	}
 	PG_FINALLY();
 	{
@@ -883,6 +994,16 @@ audit_xact_callback(XactEvent event, void *arg)
 }
 
 /*
+ * role_cache_callback
+ *		A role renamed or dropped: forget the cached names.
+ */
+static void
+role_cache_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	cached_role_oids[0] = cached_role_oids[1] = InvalidOid;
+}
+
+/*
  * role_name
  *		The name of a role as text, from a two-entry cache (session and
  *		current roles rarely change within a transaction).  The cached
@@ -939,11 +1060,13 @@ backend_facts(void)
 void
 steward_audit_write(Datum *values, bool *nulls)
 {
-	AuditWriter *w = get_writer();
+	AuditWriter *w;
 	const StewardContext *ctx = steward_context_get();
-	TupleTableSlot *slot = w->slot;
+	TupleTableSlot *slot;
 	MemoryContext old;
 
+	w = get_writer();
+	slot = w->slot;
 	backend_facts();
 
 	values[AL_ID] = Int64GetDatum(nextval_internal(w->seq, false));
@@ -954,8 +1077,11 @@ steward_audit_write(Datum *values, bool *nulls)
 	nulls[AL_STMT_AT] = false;
 	values[AL_TXID] = Int64GetDatum((int64) U64FromFullTransactionId(GetTopFullTransactionId()));
 	nulls[AL_TXID] = false;
-	values[AL_STMT] = Int32GetDatum((int32) GetCurrentCommandId(false));
-	nulls[AL_STMT] = false;
+	if (nulls[AL_STMT])
+	{
+		values[AL_STMT] = Int32GetDatum((int32) GetCurrentCommandId(false));
+		nulls[AL_STMT] = false;
+	}
 
 	nulls[AL_ACTOR_USER] = (ctx == NULL || ctx->user_id == NULL);
 	if (!nulls[AL_ACTOR_USER])
@@ -975,6 +1101,17 @@ steward_audit_write(Datum *values, bool *nulls)
 	values[AL_CLIENT_ADDR] = client_addr_datum;
 	nulls[AL_CLIENT_ADDR] = client_addr_null;
 
+	/*
+	 * A record written while writing a record (a trigger or an index
+	 * expression that someone put on the log writes to an audited table)
+	 * would reuse the slot and memory of the outer one.
+	 */
+	if (audit_writing)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot write an audit record while writing another one"),
+				 errhint("Remove triggers and expression indexes that were added to steward.audit_log.")));
+
 	ExecClearTuple(slot);
 	memcpy(slot->tts_values, values, sizeof(Datum) * AL_NCOLUMNS);
 	memcpy(slot->tts_isnull, nulls, sizeof(bool) * AL_NCOLUMNS);
@@ -982,7 +1119,16 @@ steward_audit_write(Datum *values, bool *nulls)
 
 	w->estate->es_output_cid = GetCurrentCommandId(true);
 	old = MemoryContextSwitchTo(GetPerTupleMemoryContext(w->estate));
-	ExecSimpleRelationInsert(w->rri, w->estate, slot);
+	audit_writing = true;
+	PG_TRY();
+	{
+		ExecSimpleRelationInsert(w->rri, w->estate, slot);
+	}
+	PG_FINALLY();
+	{
+		audit_writing = false;
+	}
+	PG_END_TRY();
 	MemoryContextSwitchTo(old);
 	ResetPerTupleExprContext(w->estate);
 }
@@ -1021,10 +1167,6 @@ steward_audit_trigger(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("steward.audit_trigger() must be an AFTER trigger")));
 	trigger = trigdata->tg_trigger;
-	if (trigger->tgnargs != 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("steward.audit_trigger() needs the audited table's schema and name as arguments")));
 
 	rel = trigdata->tg_relation;
 	desc = RelationGetDescr(rel);
@@ -1040,14 +1182,24 @@ steward_audit_trigger(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(audit_event_cxt);
 
 	memset(nulls, true, sizeof(nulls));
-	values[AL_SCHEMA] = CStringGetTextDatum(trigger->tgargs[0]);
+	values[AL_SCHEMA] = CStringGetTextDatum(info->schema_name);
 	nulls[AL_SCHEMA] = false;
-	values[AL_TABLE] = CStringGetTextDatum(trigger->tgargs[1]);
+	values[AL_TABLE] = CStringGetTextDatum(info->table_name);
 	nulls[AL_TABLE] = false;
 	if (info->capture_query && debug_query_string != NULL)
 	{
 		values[AL_QUERY] = CStringGetTextDatum(debug_query_string);
 		nulls[AL_QUERY] = false;
+	}
+
+	/* operations not chosen with audit_enable(operations => ...) */
+	if ((TRIGGER_FIRED_BY_INSERT(event) && !info->ops[0]) ||
+		(TRIGGER_FIRED_BY_UPDATE(event) && !info->ops[1]) ||
+		(TRIGGER_FIRED_BY_DELETE(event) && !info->ops[2]) ||
+		(TRIGGER_FIRED_BY_TRUNCATE(event) && !info->ops[3]))
+	{
+		MemoryContextSwitchTo(old);
+		return PointerGetDatum(NULL);
 	}
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(event))
@@ -1059,6 +1211,12 @@ steward_audit_trigger(PG_FUNCTION_ARGS)
 	{
 		HeapTuple	oldtup = trigdata->tg_trigtuple;
 		HeapTuple	newtup = trigdata->tg_newtuple;
+
+		/* the command that made the change, from the tuple itself */
+		values[AL_STMT] = Int32GetDatum((int32) (TRIGGER_FIRED_BY_DELETE(event) ?
+												 HeapTupleHeaderGetCmax(oldtup->t_data) :
+												 HeapTupleHeaderGetCmin((newtup ? newtup : oldtup)->t_data)));
+		nulls[AL_STMT] = false;
 
 		if (TRIGGER_FIRED_BY_INSERT(event))
 		{
@@ -1105,6 +1263,8 @@ steward_audit_trigger(PG_FUNCTION_ARGS)
 	steward_audit_write(values, nulls);
 
 	MemoryContextSwitchTo(old);
+	/* give back what a huge row took (the context keeps one small block) */
+	MemoryContextReset(audit_event_cxt);
 	return PointerGetDatum(NULL);
 }
 
@@ -1123,6 +1283,17 @@ steward_audit_init(void)
 							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							   steward_check_secret_setting, NULL, NULL);
 	RegisterXactCallback(audit_xact_callback, NULL);
+	CacheRegisterSyscacheCallback(AUTHOID, role_cache_callback, (Datum) 0);
+}
+
+/*
+ * array_json
+ *		A text[] or name[] datum as JSON text (via array_to_json).
+ */
+static char *
+array_json(Datum arr)
+{
+	return text_to_cstring(DatumGetTextPP(DirectFunctionCall1(array_to_json, arr)));
 }
 
 PG_FUNCTION_INFO_V1(steward_audit_config_write);
@@ -1186,13 +1357,37 @@ steward_audit_config_write(PG_FUNCTION_ARGS)
 							8, argtypes, args, nulls);
 	}
 	else
+	{
+		Oid			disable = DatumGetObjectId(DirectFunctionCall1(to_regprocedure,
+																   CStringGetTextDatum("steward.audit_disable(regclass)")));
+
+		/* turning audit off needs the explicit privilege, however it is asked */
+		if (!OidIsValid(disable) ||
+			pg_proc_aclcheck(disable, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to disable auditing of %s",
+							steward_qualified_relname(relid)),
+					 errhint("Turning audit off needs EXECUTE on steward.audit_disable(regclass).")));
 		steward_config_exec("audit_tables",
 							"DELETE FROM steward.audit_tables t "
 							"WHERE t.relation OPERATOR(pg_catalog.=) $1",
 							1, argtypes, args, nulls);
+	}
 
 	/* the change of configuration is itself an audited event */
 	memset(lognulls, true, sizeof(lognulls));
+	if (enable)
+	{
+		/* the options, so that narrowing the capture is visible too */
+		lognulls[AL_DETAIL] = false;
+		values[AL_DETAIL] = DirectFunctionCall1(jsonb_in,
+												CStringGetDatum(psprintf("{\"operations\": %s, \"exclude_columns\": %s, \"hash_columns\": %s, \"full_rows\": %s, \"skip_unchanged\": %s, \"capture_query\": %s}",
+																		 array_json(args[1]), array_json(args[2]), array_json(args[3]),
+																		 DatumGetBool(args[4]) ? "true" : "false",
+																		 DatumGetBool(args[5]) ? "true" : "false",
+																		 DatumGetBool(args[6]) ? "true" : "false")));
+	}
 	values[AL_OPERATION] = CStringGetTextDatum(enable ? "AUDIT ENABLE" : "AUDIT DISABLE");
 	lognulls[AL_OPERATION] = false;
 	values[AL_SCHEMA] = CStringGetTextDatum(get_namespace_name(get_rel_namespace(relid)));

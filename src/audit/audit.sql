@@ -14,6 +14,8 @@ CREATE SEQUENCE steward.audit_log_id_seq CACHE 64;
 
 COMMENT ON SEQUENCE steward.audit_log_id_seq IS
   'Event ids of steward.audit_log (cached per backend: ids are unique, not in commit order)';
+-- kept by pg_dump, so that ids go on after a restore
+SELECT pg_catalog.pg_extension_config_dump('steward.audit_log_id_seq', '');
 
 CREATE TABLE steward.audit_log (
     id               bigint      NOT NULL,
@@ -173,6 +175,18 @@ $$;
 COMMENT ON FUNCTION steward.audit_maintain(integer) IS
   'Create the audit log''s monthly partitions up to months_ahead months from now (run it monthly, e.g. from cron); returns those created';
 
+-- Creating partitions locks the log: only those granted may ask for many.
+REVOKE EXECUTE ON FUNCTION steward.audit_maintain(integer) FROM PUBLIC;
+
+CREATE FUNCTION steward.audit_maintain_current()
+RETURNS void
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT count(*) FROM steward.audit_maintain(1) $$;
+
+COMMENT ON FUNCTION steward.audit_maintain_current() IS
+  'Internal: make sure this month''s and next month''s audit log partitions exist (called by audit_enable)';
+
 -- ---- enabling and disabling
 
 CREATE FUNCTION steward.audit_enable(
@@ -220,7 +234,12 @@ BEGIN
     END IF;
 
     -- the month's partition first, so that the records below go there
-    PERFORM steward.audit_maintain();
+    PERFORM steward.audit_maintain_current();
+    IF 'UPDATE' = ANY (ops) AND NOT ops @> ARRAY['INSERT', 'DELETE']
+       AND (SELECT c.relkind FROM pg_class c WHERE c.oid = relation) = 'p' THEN
+        RAISE WARNING 'an UPDATE that moves a row to another partition of % is seen as a DELETE and an INSERT, which are not captured', relation
+            USING HINT = 'Add INSERT and DELETE to operations to capture such moves.';
+    END IF;
     -- checks ownership, records the options, logs AUDIT ENABLE
     PERFORM steward.audit_config_write(relation, ops, coalesce(exclude_columns, '{}'),
                                        coalesce(hash_columns, '{}'), coalesce(full_rows, false),
