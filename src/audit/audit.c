@@ -47,7 +47,6 @@
 #include "catalog/pg_trigger.h"
 #include "utils/acl.h"
 #include "catalog/pg_type.h"
-#include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "common/hmac.h"
@@ -166,7 +165,6 @@ typedef struct AuditWriter
 	EState	   *estate;
 	ResultRelInfo *rri;
 	TupleTableSlot *slot;
-	Oid			seq;
 } AuditWriter;
 
 static HTAB *audit_rels = NULL;
@@ -845,6 +843,19 @@ partition_for(TimestampTz ts)
 }
 
 /*
+ * steward_audit_has_month_partition
+ *		Whether this transaction's month has its own partition (records
+ *		would otherwise go to the default partition).
+ */
+bool
+steward_audit_has_month_partition(void)
+{
+	Oid			def = get_relname_relid("audit_log_default", get_namespace_oid("steward", false));
+
+	return partition_for(GetCurrentTransactionStartTimestamp()) != def;
+}
+
+/*
  * check_partition
  *		The partition must be a plain table with exactly the log's columns,
  *		in the log's order: records are written into it directly.
@@ -932,7 +943,6 @@ get_writer(void)
 		InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
 		ExecOpenIndices(w->rri, false);
 		w->slot = table_slot_create(w->rel, &w->estate->es_tupleTable);
-		w->seq = get_relname_relid("audit_log_id_seq", get_namespace_oid("steward", false));
 		check_partition(w->rel);
 	}
 	PG_FINALLY();
@@ -1052,6 +1062,38 @@ backend_facts(void)
 }
 
 /*
+ * next_event_id
+ *		A new event id: milliseconds since 2000-01-01 (41 bits), the
+ *		backend's slot (12 bits) and a counter (10 bits) - unique without a
+ *		shared sequence (no contention, nothing to restore after pg_dump,
+ *		no clash with restored ids, which are older), and in time order.
+ *		More than 1,024 records in one millisecond borrow the next ones.
+ */
+static int64
+next_event_id(void)
+{
+	static int64 last_ms = 0;
+	static int	counter = 0;
+	int64		ms = GetCurrentTimestamp() / 1000;
+
+	if (ms <= last_ms)
+	{
+		ms = last_ms;
+		if (++counter >= 1024)
+		{
+			ms = ++last_ms;
+			counter = 0;
+		}
+	}
+	else
+	{
+		last_ms = ms;
+		counter = 0;
+	}
+	return (ms << 22) | ((int64) (MyBackendId & 0xFFF) << 10) | counter;
+}
+
+/*
  * steward_audit_write
  *		Insert one record into steward.audit_log.  values/nulls hold the
  *		event-specific columns (operation, schema, table, key, old, new,
@@ -1069,7 +1111,7 @@ steward_audit_write(Datum *values, bool *nulls)
 	slot = w->slot;
 	backend_facts();
 
-	values[AL_ID] = Int64GetDatum(nextval_internal(w->seq, false));
+	values[AL_ID] = Int64GetDatum(next_event_id());
 	nulls[AL_ID] = false;
 	values[AL_XACT_AT] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	nulls[AL_XACT_AT] = false;
@@ -1131,6 +1173,22 @@ steward_audit_write(Datum *values, bool *nulls)
 	PG_END_TRY();
 	MemoryContextSwitchTo(old);
 	ResetPerTupleExprContext(w->estate);
+}
+
+/*
+ * steward_audit_write_once
+ *		Write one record and close the writer again: for one-off events
+ *		(DDL, reads, configuration changes), which may be followed in the
+ *		same transaction by DDL on the log's partition itself (pg_restore
+ *		creates a partition, then its indexes).  The row trigger keeps the
+ *		writer open for the transaction instead.
+ */
+void
+steward_audit_write_once(Datum *values, bool *nulls)
+{
+	steward_audit_write(values, nulls);
+	if (audit_writer != NULL)
+		close_writer();
 }
 
 /* ----------------------------------------------------------------
@@ -1399,7 +1457,7 @@ steward_audit_config_write(PG_FUNCTION_ARGS)
 		values[AL_QUERY] = CStringGetTextDatum(debug_query_string);
 		lognulls[AL_QUERY] = false;
 	}
-	steward_audit_write(values, lognulls);
+	steward_audit_write_once(values, lognulls);
 
 	PG_RETURN_VOID();
 }

@@ -30,4 +30,10 @@ enum
  */
 extern void steward_audit_write(Datum *values, bool *nulls);
 
+/* The same for a one-off event: the writer is closed again afterwards. */
+extern void steward_audit_write_once(Datum *values, bool *nulls);
+
+/* Whether this transaction's month has its own partition of the log. */
+extern bool steward_audit_has_month_partition(void);
+
 #endif							/* STEWARD_AUDIT_H */

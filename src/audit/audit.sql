@@ -10,13 +10,6 @@
 -- dropped cheaply.  Append-only: PUBLIC has no privilege on it; the
 -- extension's own functions read it for their callers.
 
-CREATE SEQUENCE steward.audit_log_id_seq CACHE 64;
-
-COMMENT ON SEQUENCE steward.audit_log_id_seq IS
-  'Event ids of steward.audit_log (cached per backend: ids are unique, not in commit order)';
--- kept by pg_dump, so that ids go on after a restore
-SELECT pg_catalog.pg_extension_config_dump('steward.audit_log_id_seq', '');
-
 CREATE TABLE steward.audit_log (
     id               bigint      NOT NULL,
     xact_at          timestamptz NOT NULL,
@@ -42,7 +35,7 @@ CREATE TABLE steward.audit_log (
 
 COMMENT ON TABLE steward.audit_log IS
   'pg_steward audit log: one row per audited change; append-only, partitioned by month';
-COMMENT ON COLUMN steward.audit_log.id IS 'Event id';
+COMMENT ON COLUMN steward.audit_log.id IS 'Event id: unique, in time order (milliseconds since 2000, backend slot, counter)';
 COMMENT ON COLUMN steward.audit_log.xact_at IS 'Start of the transaction (partition key)';
 COMMENT ON COLUMN steward.audit_log.stmt_at IS 'Start of the statement';
 COMMENT ON COLUMN steward.audit_log.txid IS 'Top-level transaction id (pg_current_xact_id() as bigint): groups one transaction''s changes';
@@ -67,13 +60,17 @@ CREATE TABLE steward.audit_log_default PARTITION OF steward.audit_log DEFAULT;
 COMMENT ON TABLE steward.audit_log_default IS
   'Audit records of months without a partition of their own (run steward.audit_maintain())';
 
--- Few and small indexes keep writes cheap: a bigint hash of (table, key)
--- for a row's history, and BRIN (a few bytes per range of pages) for the
--- transaction id, which grows with time like the log.
-CREATE INDEX audit_log_row ON steward.audit_log USING hash (row_hash);
-CREATE INDEX audit_log_txid ON steward.audit_log USING brin (txid);
-COMMENT ON INDEX steward.audit_log_row IS 'History of one row (steward.audit_history)';
-COMMENT ON INDEX steward.audit_log_txid IS 'Changes of one transaction (steward.audit_transaction)';
+-- Few and small indexes keep writes cheap: a hash of (table, key) for a
+-- row's history, and BRIN (a few bytes per range of pages) for the
+-- transaction id, which grows with time like the log.  They are created
+-- per partition (here for the default one, by audit_maintain() for the
+-- others), not on the partitioned table: pg_dump then restores each
+-- partition with its own indexes, where indexes inherited from an index on
+-- the extension's table would be created twice.
+CREATE INDEX audit_log_default_row ON steward.audit_log_default USING hash (row_hash);
+CREATE INDEX audit_log_default_txid ON steward.audit_log_default USING brin (txid);
+COMMENT ON INDEX steward.audit_log_default_row IS 'History of one row (steward.audit_history)';
+COMMENT ON INDEX steward.audit_log_default_txid IS 'Changes of one transaction (steward.audit_transaction)';
 
 REVOKE ALL ON steward.audit_log FROM PUBLIC;
 
@@ -131,10 +128,14 @@ COMMENT ON FUNCTION steward.audit_config_write(regclass, text[], name[], name[],
 
 -- ---- partitions
 
+-- Maintenance of the log is not itself recorded as DDL (steward.audit_ddl
+-- off): a record about a partition being created would be written into it
+-- and keep it open, in the middle of setting it up.
 CREATE FUNCTION steward.audit_maintain(months_ahead integer DEFAULT 2)
 RETURNS SETOF regclass
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET steward.audit_ddl = off
 AS $$
 DECLARE
     m date;
@@ -164,6 +165,8 @@ BEGIN
                        name, lo, hi);
         EXECUTE format('COMMENT ON TABLE steward.%I IS %L', name,
                        'pg_steward audit log, ' || to_char(m, 'YYYY-MM') || ' (UTC)');
+        EXECUTE format('CREATE INDEX %I ON steward.%I USING hash (row_hash)', name || '_row', name);
+        EXECUTE format('CREATE INDEX %I ON steward.%I USING brin (txid)', name || '_txid', name);
         EXECUTE format('REVOKE ALL ON steward.%I FROM PUBLIC', name);
         INSERT INTO steward.audit_log SELECT * FROM audit_maintain_moved;
         DROP TABLE audit_maintain_moved;

@@ -14,7 +14,8 @@
  * went only because of an internal or automatic dependency (an index with
  * its table); objects dropped by CASCADE are recorded.  GRANT and REVOKE
  * carry no object identity in the event trigger's data: their statement
- * (the query column) says what they changed.  steward.audit_ddl (a superuser-only setting, on
+ * (the query column) says what they changed.  Until the month has a
+ * partition of its own in the log, DDL is reported to the server log.  steward.audit_ddl (a superuser-only setting, on
  * by default) turns the capture off.
  *
  * Like the row trigger, it writes with the audit writer (src/audit/audit.c),
@@ -30,6 +31,7 @@
 #include "commands/event_trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "tcop/cmdtag.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
@@ -155,6 +157,21 @@ steward_audit_ddl(PG_FUNCTION_ARGS)
 			push_pair(&state, "cascaded", strcmp(original, "true") == 0 ? "false" : "true");
 		detail = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 
+		/*
+		 * Before the month has a partition of its own (right after CREATE
+		 * EXTENSION, or while pg_restore rebuilds a database) DDL goes to
+		 * the server log: records in the default partition would make the
+		 * month's partition impossible to create.
+		 */
+		if (!steward_audit_has_month_partition())
+		{
+			ereport(LOG,
+					(errmsg("pg_steward audit: %s %s %s by %s (the audit log has no partition for this month yet)",
+							tag, object_type ? object_type : "", identity ? identity : "",
+							GetUserNameFromId(GetUserId(), false))));
+			continue;
+		}
+
 		memset(nulls, true, sizeof(nulls));
 		values[STEWARD_AUDIT_OPERATION] = CStringGetTextDatum("DDL");
 		nulls[STEWARD_AUDIT_OPERATION] = false;
@@ -170,7 +187,7 @@ steward_audit_ddl(PG_FUNCTION_ARGS)
 			values[STEWARD_AUDIT_QUERY] = CStringGetTextDatum(debug_query_string);
 			nulls[STEWARD_AUDIT_QUERY] = false;
 		}
-		steward_audit_write(values, nulls);
+		steward_audit_write_once(values, nulls);
 	}
 	SPI_finish();
 	PG_RETURN_VOID();

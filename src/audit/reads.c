@@ -16,7 +16,8 @@
  * library loaded by shared_preload_libraries is loaded in every session
  * before its first query, so audit_reads() refuses to mark a table
  * otherwise: a session that never called pg_steward would read unseen.
- * On a hot standby nothing can be written: reads are reported to the
+ * On a hot standby, in a parallel operation or in a read-only transaction
+ * (pg_dump's, for one) nothing can be written: reads are reported to the
  * server log instead.
  *
  *-------------------------------------------------------------------------
@@ -161,9 +162,12 @@ record_read(Oid relid, uint64 rows, const char *how, const char *query)
 	if (schema == NULL || table == NULL)
 		return;
 
-	if (RecoveryInProgress() || IsInParallelMode())
+	if (RecoveryInProgress() || IsInParallelMode() || XactReadOnly)
 	{
-		/* a standby, or a parallel operation, cannot write: the server log is the record */
+		/*
+		 * A standby, a parallel operation or a read-only transaction (such
+		 * as pg_dump's) cannot write: the server log is the record.
+		 */
 		ereport(LOG,
 				(errmsg("pg_steward audit: read of %s.%s by %s (%llu rows)",
 						schema, table, GetUserNameFromId(GetUserId(), false),
@@ -203,7 +207,7 @@ record_read(Oid relid, uint64 rows, const char *how, const char *query)
 		values[STEWARD_AUDIT_QUERY] = CStringGetTextDatum(query);
 		nulls[STEWARD_AUDIT_QUERY] = false;
 	}
-	steward_audit_write(values, nulls);
+	steward_audit_write_once(values, nulls);
 }
 
 /*
@@ -366,7 +370,7 @@ steward_audit_reads_write(PG_FUNCTION_ARGS)
 		values[STEWARD_AUDIT_QUERY] = CStringGetTextDatum(debug_query_string);
 		nulls[STEWARD_AUDIT_QUERY] = false;
 	}
-	steward_audit_write(values, nulls);
+	steward_audit_write_once(values, nulls);
 
 	PG_RETURN_VOID();
 }

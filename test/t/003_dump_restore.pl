@@ -24,6 +24,14 @@ $node->safe_psql(
 	SELECT steward.policy_roles('orders', '{"select": ["member"], "all": ["admin"]}');
 });
 
+# an audited table, with records from before the dump
+$node->safe_psql(
+	'src', q{
+	SELECT steward.audit_enable('orders');
+	UPDATE orders SET owner = 'ann2' WHERE id = 1;
+	SELECT steward.audit_reads('orders');
+});
+
 my $policies = q{
 	SELECT string_agg(format('%s %s %s', relation, template, options), E'\n' ORDER BY template)
 	FROM steward.policies};
@@ -42,8 +50,9 @@ my $visible = q{
 my $dump = "$PostgreSQL::Test::Utils::tmp_check/src.dump";
 $node->command_ok([ 'pg_dump', '-Fc', '-d', $node->connstr('src'), '-f', $dump ],
 	'pg_dump');
-$node->command_ok([ 'pg_restore', '-d', $node->connstr('dst'), $dump ],
-	'pg_restore');
+$node->command_ok(
+	[ 'pg_restore', '--single-transaction', '--exit-on-error', '-d', $node->connstr('dst'), $dump ],
+	'pg_restore in one transaction, without an error');
 
 is($node->safe_psql('dst', $policies), $node->safe_psql('src', $policies),
 	'template configuration restored');
@@ -51,6 +60,28 @@ is($node->safe_psql('dst', $generated), $node->safe_psql('src', $generated),
 	'generated policies restored');
 is(last_line($node->safe_psql('dst', $visible)), '1,2',
 	'tenant and roles policies work after the restore');
+
+# the audit log, its configuration and its sequence came along, and
+# auditing goes on
+my $log = q{
+	SELECT string_agg(format('%s %s %s', operation, row_key, new_values), E'\n' ORDER BY id)
+	FROM steward.audit_log WHERE table_name = 'orders' AND operation IN ('INSERT', 'UPDATE', 'DELETE')};
+is($node->safe_psql('dst', $log), $node->safe_psql('src', $log), 'audit records restored');
+is( $node->safe_psql(
+		'dst', q{SELECT string_agg(relation::text, ',') FROM steward.audit_tables}),
+	'orders', 'audited tables restored');
+is( $node->safe_psql(
+		'dst', q{SELECT string_agg(relation::text, ',') FROM steward.audit_read_tables}),
+	'orders', 'read-audited tables restored');
+$node->safe_psql('dst', q{UPDATE orders SET owner = 'bob2' WHERE id = 2});
+is( $node->safe_psql(
+		'dst', q{
+	SELECT count(*) = count(DISTINCT id) FROM steward.audit_log}),
+	't', 'event ids stay unique after the restore');
+is( $node->safe_psql(
+		'dst', q{
+	SELECT new_values ->> 'owner' FROM steward.audit_history('orders', '{"id": 2}') ORDER BY id DESC LIMIT 1}),
+	'bob2', 'auditing goes on after the restore');
 
 # the restored configuration can be changed and regenerates as before
 $node->safe_psql('dst', q{SELECT steward.policy_drop('orders', 'roles')});
