@@ -38,7 +38,7 @@ SQL_PIECES = \
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), in order.
-REGRESS = install context context_privileges rls_token rls_templates rls_lint audit
+REGRESS = install context context_privileges rls_token rls_templates rls_lint audit audit_tamper
 # isolation specs (test/isolation/specs/NAME.spec)
 ISOLATION = context_sessions rls_tenants
 ISOLATION_OPTS = --inputdir=test/isolation
@@ -81,6 +81,11 @@ all install installcheck:
 clean:
 	rm -rf $(EXTRA_CLEAN) src/*.o src/*/*.o $(MODULE_big).so
 endif
+
+# PGXS does not track header dependencies: rebuild every object when any
+# of the project's headers changes (they are few, and a stale object that
+# disagrees on a struct or an enum is far worse than a full rebuild).
+$(OBJS): $(wildcard src/*.h src/*/*.h)
 
 $(DATA_built): $(SQL_PIECES) $(EXTENSION).control Makefile
 	@{ printf '%s\n' '-- pg_steward $(EXTVERSION): generated from src/*/*.sql by the Makefile; do not edit.' \

@@ -49,6 +49,7 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
+#include "common/cryptohash.h"
 #include "common/hmac.h"
 #include "common/sha2.h"
 #include "executor/executor.h"
@@ -72,6 +73,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
+#include "port/pg_bswap.h"
 #include "utils/numeric.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -103,6 +105,8 @@
 #define AL_QUERY			STEWARD_AUDIT_QUERY
 #define AL_DETAIL			STEWARD_AUDIT_DETAIL
 #define AL_ROW_HASH			STEWARD_AUDIT_ROW_HASH
+#define AL_REDACTED			STEWARD_AUDIT_REDACTED
+#define AL_DIGEST			STEWARD_AUDIT_DIGEST
 #define AL_NCOLUMNS			STEWARD_AUDIT_NCOLUMNS
 
 /* How a column's value becomes jsonb */
@@ -1061,6 +1065,150 @@ backend_facts(void)
 	backend_facts_done = true;
 }
 
+/* ----------------------------------------------------------------
+ *		Record digests (tamper evidence)
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * digest_add
+ *		Feed one field into the digest: a presence byte, then a length and
+ *		the bytes, so that no two different records encode alike.
+ */
+static void
+digest_add(pg_hmac_ctx *ctx, const void *data, uint32 len, bool present)
+{
+	uint8		flag = present ? 1 : 0;
+	uint32		nlen = pg_hton32(len);
+
+	if (pg_hmac_update(ctx, &flag, 1) < 0 ||
+		(present && (pg_hmac_update(ctx, (const uint8 *) &nlen, 4) < 0 ||
+					 pg_hmac_update(ctx, (const uint8 *) data, len) < 0)))
+		elog(ERROR, "could not compute a record digest");
+}
+
+/*
+ * jsonb_value_hash
+ *		SHA-256 of a jsonb value's canonical text (keys sorted), as hex: what
+ *		a digest covers for a jsonb column, and what redaction keeps.
+ */
+static char *
+jsonb_value_hash(Datum value)
+{
+	Jsonb	   *jb = DatumGetJsonbP(value);
+	char	   *text = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char	   *hex = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
+
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) text, strlen(text)) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute a value hash");
+	pg_cryptohash_free(ctx);
+	hex_encode((const char *) digest, sizeof(digest), hex);
+	hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
+	return hex;
+}
+
+/*
+ * record_digest
+ *		The digest of a record: HMAC-SHA256 with steward.audit_key (with an
+ *		empty key when none is set, which detects accidents, not attacks)
+ *		over every column but row_hash (derived) and the digest itself.
+ *		jsonb columns enter as the SHA-256 of their canonical text - or, for
+ *		a redacted column, as the hash kept in "redacted" - so redaction
+ *		keeps the digest valid.
+ */
+static bytea *
+record_digest(Datum *values, bool *nulls)
+{
+	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
+	const char *key = audit_key ? audit_key : "";
+	Jsonb	   *redacted = nulls[AL_REDACTED] ? NULL : DatumGetJsonbP(values[AL_REDACTED]);
+	bytea	   *result = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	int			i;
+
+	if (ctx == NULL || pg_hmac_init(ctx, (const uint8 *) key, strlen(key)) < 0)
+		elog(ERROR, "could not compute a record digest");
+
+	for (i = 0; i < AL_NCOLUMNS; i++)
+	{
+		switch (i)
+		{
+			case AL_ROW_HASH:
+			case AL_REDACTED:
+			case AL_DIGEST:
+				break;
+			case AL_ID:
+			case AL_XACT_AT:
+			case AL_STMT_AT:
+			case AL_TXID:
+				{
+					uint64		v = pg_hton64((uint64) DatumGetInt64(values[i]));
+
+					digest_add(ctx, &v, sizeof(v), !nulls[i]);
+				}
+				break;
+			case AL_STMT:
+				{
+					uint32		v = pg_hton32((uint32) DatumGetInt32(values[i]));
+
+					digest_add(ctx, &v, sizeof(v), !nulls[i]);
+				}
+				break;
+			case AL_ROW_KEY:
+			case AL_OLD:
+			case AL_NEW:
+			case AL_DETAIL:
+				{
+					static const char *const names[] = {"row_key", "old_values", "new_values", "detail"};
+					const char *name = names[i == AL_ROW_KEY ? 0 : i == AL_OLD ? 1 : i == AL_NEW ? 2 : 3];
+					JsonbValue	buf;
+					JsonbValue *kept = redacted ?
+					getKeyJsonValueFromContainer(&redacted->root, name, strlen(name), &buf) : NULL;
+
+					if (kept != NULL && kept->type == jbvString)
+						digest_add(ctx, kept->val.string.val, kept->val.string.len, true);
+					else if (nulls[i])
+						digest_add(ctx, NULL, 0, false);
+					else
+					{
+						char	   *h = jsonb_value_hash(values[i]);
+
+						digest_add(ctx, h, strlen(h), true);
+					}
+				}
+				break;
+			case AL_CLIENT_ADDR:
+				if (nulls[i])
+					digest_add(ctx, NULL, 0, false);
+				else
+				{
+					char	   *s = DatumGetCString(DirectFunctionCall1(inet_out, values[i]));
+
+					digest_add(ctx, s, strlen(s), true);
+				}
+				break;
+			default:			/* text columns */
+				if (nulls[i])
+					digest_add(ctx, NULL, 0, false);
+				else
+				{
+					text	   *t = DatumGetTextPP(values[i]);
+
+					digest_add(ctx, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), true);
+				}
+				break;
+		}
+	}
+	if (pg_hmac_final(ctx, (uint8 *) VARDATA(result), PG_SHA256_DIGEST_LENGTH) < 0)
+		elog(ERROR, "could not compute a record digest");
+	pg_hmac_free(ctx);
+	SET_VARSIZE(result, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	return result;
+}
+
 /*
  * next_event_id
  *		A new event id: milliseconds since 2000-01-01 (41 bits), the
@@ -1142,6 +1290,9 @@ steward_audit_write(Datum *values, bool *nulls)
 		values[AL_APPNAME] = CStringGetTextDatum(application_name);
 	values[AL_CLIENT_ADDR] = client_addr_datum;
 	nulls[AL_CLIENT_ADDR] = client_addr_null;
+
+	values[AL_DIGEST] = PointerGetDatum(record_digest(values, nulls));
+	nulls[AL_DIGEST] = false;
 
 	/*
 	 * A record written while writing a record (a trigger or an index
@@ -1476,4 +1627,95 @@ steward_audit_row_hash(PG_FUNCTION_ARGS)
 	char	   *table = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
 	return row_hash(PG_GETARG_DATUM(2), table_hash_seed(schema, table));
+}
+
+PG_FUNCTION_INFO_V1(steward_audit_record_digest);
+
+/*
+ * steward_audit_record_digest
+ *		audit_record_digest(r steward.audit_log) returns bytea
+ *
+ * The digest a record should carry, recomputed from its columns (what
+ * audit_verify() compares with the stored digest).  Not executable by
+ * PUBLIC: with the key it would let anyone sign forged records.
+ */
+Datum
+steward_audit_record_digest(PG_FUNCTION_ARGS)
+{
+	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(0);
+	Datum		values[AL_NCOLUMNS];
+	bool		nulls[AL_NCOLUMNS];
+	int			i;
+
+	for (i = 0; i < AL_NCOLUMNS; i++)
+		values[i] = GetAttributeByNum(rec, i + 1, &nulls[i]);
+	PG_RETURN_BYTEA_P(record_digest(values, nulls));
+}
+
+PG_FUNCTION_INFO_V1(steward_audit_key_hmac);
+
+/*
+ * steward_audit_key_hmac
+ *		audit_key_hmac(data bytea) returns bytea
+ *
+ * HMAC-SHA256 of data with steward.audit_key, for the seals.  Not
+ * executable by PUBLIC.
+ */
+Datum
+steward_audit_key_hmac(PG_FUNCTION_ARGS)
+{
+	bytea	   *data = PG_GETARG_BYTEA_PP(0);
+	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
+	const char *key = audit_key ? audit_key : "";
+	bytea	   *result = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+
+	if (ctx == NULL || pg_hmac_init(ctx, (const uint8 *) key, strlen(key)) < 0 ||
+		pg_hmac_update(ctx, (const uint8 *) VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data)) < 0 ||
+		pg_hmac_final(ctx, (uint8 *) VARDATA(result), PG_SHA256_DIGEST_LENGTH) < 0)
+		elog(ERROR, "could not compute a seal");
+	pg_hmac_free(ctx);
+	SET_VARSIZE(result, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	PG_RETURN_BYTEA_P(result);
+}
+
+PG_FUNCTION_INFO_V1(steward_audit_event);
+
+/*
+ * steward_audit_event
+ *		audit_event(operation text, schema_name text, table_name text,
+ *					detail jsonb) returns void
+ *
+ * Record an event of pg_steward's own maintenance functions (redaction,
+ * sealing).  Not executable by PUBLIC: records are facts, not messages.
+ */
+Datum
+steward_audit_event(PG_FUNCTION_ARGS)
+{
+	Datum		values[AL_NCOLUMNS];
+	bool		nulls[AL_NCOLUMNS];
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("operation must not be NULL")));
+	memset(nulls, true, sizeof(nulls));
+	values[AL_OPERATION] = PG_GETARG_DATUM(0);
+	nulls[AL_OPERATION] = false;
+	if (!PG_ARGISNULL(1))
+	{
+		values[AL_SCHEMA] = PG_GETARG_DATUM(1);
+		nulls[AL_SCHEMA] = false;
+	}
+	if (!PG_ARGISNULL(2))
+	{
+		values[AL_TABLE] = PG_GETARG_DATUM(2);
+		nulls[AL_TABLE] = false;
+	}
+	if (!PG_ARGISNULL(3))
+	{
+		values[AL_DETAIL] = PG_GETARG_DATUM(3);
+		nulls[AL_DETAIL] = false;
+	}
+	steward_audit_write_once(values, nulls);
+	PG_RETURN_VOID();
 }

@@ -30,7 +30,9 @@ CREATE TABLE steward.audit_log (
     client_addr      inet,
     query            text,
     detail           jsonb,
-    row_hash         bigint
+    row_hash         bigint,
+    redacted         jsonb,
+    digest           bytea
 ) PARTITION BY RANGE (xact_at);
 
 COMMENT ON TABLE steward.audit_log IS
@@ -54,6 +56,8 @@ COMMENT ON COLUMN steward.audit_log.application_name IS 'application_name of the
 COMMENT ON COLUMN steward.audit_log.client_addr IS 'Client address (NULL over a unix socket)';
 COMMENT ON COLUMN steward.audit_log.query IS 'The statement''s text, when the table''s capture_query option is on';
 COMMENT ON COLUMN steward.audit_log.detail IS 'Further facts about the event';
+COMMENT ON COLUMN steward.audit_log.redacted IS 'For a record whose values were redacted (steward.audit_redact): the SHA-256 of each replaced value, which its digest covers';
+COMMENT ON COLUMN steward.audit_log.digest IS 'HMAC-SHA256 of the record with steward.audit_key, written with it (steward.audit_verify checks it)';
 COMMENT ON COLUMN steward.audit_log.row_hash IS 'steward.audit_row_hash(schema_name, table_name, row_key): finds a row''s history through a small index';
 
 CREATE TABLE steward.audit_log_default PARTITION OF steward.audit_log DEFAULT;
@@ -570,3 +574,225 @@ AS $$ SELECT steward.audit_reads_write(relation, coalesce(enable, true)) $$;
 
 COMMENT ON FUNCTION steward.audit_reads(regclass, boolean) IS
   'Record every statement that reads the table (who, when, the statement, the rows); enable => false stops it. Needs pg_steward in shared_preload_libraries';
+
+-- ---- tamper evidence
+--
+-- Every record carries a digest: HMAC-SHA256 with steward.audit_key over
+-- all its columns, computed when it is written.  Changing a record, or
+-- inserting one, without the key breaks a digest.  Deleting one is caught
+-- by the seals: audit_seal() chains, with the same key, the count and the
+-- digests of all records whose ids (time-ordered) fall between the previous
+-- seal and the start of the oldest transaction still running - a window no
+-- running transaction can still add to, so sealing never waits for
+-- writers.  Ids, not transaction ids, bound the windows: after a restore
+-- into a new cluster transaction ids start again from low numbers, while
+-- time goes on.  audit_verify() checks both.  See docs/audit.md for the
+-- threat model.
+
+CREATE TABLE steward.audit_seals (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    sealed_at       timestamptz NOT NULL DEFAULT now(),
+    id_from         bigint      NOT NULL,
+    id_to           bigint      NOT NULL,
+    records         bigint      NOT NULL,
+    records_digest  bytea       NOT NULL,
+    seal            bytea       NOT NULL
+);
+
+COMMENT ON TABLE steward.audit_seals IS 'Chained seals over the audit log (steward.audit_seal, steward.audit_verify); kept by pg_dump';
+COMMENT ON COLUMN steward.audit_seals.id IS 'Seal number';
+COMMENT ON COLUMN steward.audit_seals.sealed_at IS 'When the seal was made';
+COMMENT ON COLUMN steward.audit_seals.id_from IS 'Records with ids from this one ...';
+COMMENT ON COLUMN steward.audit_seals.id_to IS '... up to, not including, this one are covered';
+COMMENT ON COLUMN steward.audit_seals.records IS 'Number of records covered';
+COMMENT ON COLUMN steward.audit_seals.records_digest IS 'SHA-256 of their digests, in id order';
+COMMENT ON COLUMN steward.audit_seals.seal IS 'HMAC-SHA256 (steward.audit_key) of the previous seal and this seal''s facts';
+
+COMMENT ON SEQUENCE steward.audit_seals_id_seq IS 'Seal numbers';
+SELECT pg_catalog.pg_extension_config_dump('steward.audit_seals', '');
+SELECT pg_catalog.pg_extension_config_dump('steward.audit_seals_id_seq', '');
+REVOKE ALL ON steward.audit_seals FROM PUBLIC;
+
+CREATE FUNCTION steward.audit_record_digest(r steward.audit_log)
+RETURNS bytea
+LANGUAGE c STABLE STRICT
+AS 'MODULE_PATHNAME', 'steward_audit_record_digest';
+COMMENT ON FUNCTION steward.audit_record_digest(steward.audit_log) IS
+  'Internal: the digest a record should carry, recomputed from its columns';
+REVOKE EXECUTE ON FUNCTION steward.audit_record_digest(steward.audit_log) FROM PUBLIC;
+
+CREATE FUNCTION steward.audit_key_hmac(data bytea)
+RETURNS bytea
+LANGUAGE c STABLE STRICT
+AS 'MODULE_PATHNAME', 'steward_audit_key_hmac';
+COMMENT ON FUNCTION steward.audit_key_hmac(bytea) IS 'Internal: HMAC-SHA256 with steward.audit_key';
+REVOKE EXECUTE ON FUNCTION steward.audit_key_hmac(bytea) FROM PUBLIC;
+
+CREATE FUNCTION steward.audit_event(operation text, schema_name text, table_name text, detail jsonb)
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'steward_audit_event';
+COMMENT ON FUNCTION steward.audit_event(text, text, text, jsonb) IS
+  'Internal: record an event of pg_steward''s own maintenance functions';
+REVOKE EXECUTE ON FUNCTION steward.audit_event(text, text, text, jsonb) FROM PUBLIC;
+
+-- The facts a seal signs, in a fixed binary form.
+CREATE FUNCTION steward.audit_seal_message(prev bytea, id_from bigint, id_to bigint,
+                                           records bigint, records_digest bytea)
+RETURNS bytea
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT coalesce(prev, '\x'::bytea) || int8send(id_from) || int8send(id_to)
+         || int8send(records) || records_digest
+$$;
+COMMENT ON FUNCTION steward.audit_seal_message(bytea, bigint, bigint, bigint, bytea) IS
+  'Internal: the bytes a seal signs';
+
+CREATE FUNCTION steward.audit_seal()
+RETURNS steward.audit_seals
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    last steward.audit_seals;
+    lo bigint;
+    hi bigint;
+    oldest timestamptz;
+    n bigint;
+    d bytea;
+    result steward.audit_seals;
+BEGIN
+    -- one sealer at a time
+    LOCK TABLE steward.audit_seals IN SHARE ROW EXCLUSIVE MODE;
+    -- a prepared transaction's start is unknown: seal nothing meanwhile
+    IF EXISTS (SELECT 1 FROM pg_prepared_xacts) THEN
+        RETURN NULL;
+    END IF;
+    -- records of running transactions have ids from their start on
+    SELECT min(a.xact_start) INTO oldest FROM pg_stat_activity a
+    WHERE a.xact_start IS NOT NULL AND a.pid <> pg_backend_pid();
+    oldest := least(coalesce(oldest, clock_timestamp()), transaction_timestamp());
+    hi := (floor(extract(epoch FROM oldest - timestamptz '2000-01-01 00:00:00+00') * 1000)::bigint) << 22;
+    SELECT * INTO last FROM steward.audit_seals ORDER BY id DESC LIMIT 1;
+    lo := coalesce(last.id_to, 0);
+    IF hi <= lo THEN
+        RETURN NULL;
+    END IF;
+    SELECT count(*), sha256(coalesce(string_agg(l.digest, ''::bytea ORDER BY l.id), ''::bytea))
+      INTO n, d
+    FROM steward.audit_log l WHERE l.id >= lo AND l.id < hi;
+    INSERT INTO steward.audit_seals (id_from, id_to, records, records_digest, seal)
+    VALUES (lo, hi, n, d,
+            steward.audit_key_hmac(steward.audit_seal_message(last.seal, lo, hi, n, d)))
+    RETURNING * INTO result;
+    RETURN result;
+END
+$$;
+
+COMMENT ON FUNCTION steward.audit_seal() IS
+  'Seal the audit records of every transaction that ended since the last seal (run it regularly, e.g. from cron); returns the new seal, NULL if there was nothing to seal';
+REVOKE EXECUTE ON FUNCTION steward.audit_seal() FROM PUBLIC;
+
+CREATE FUNCTION steward.audit_verify()
+RETURNS TABLE (records bigint, seals bigint, first_broken bigint, reason text)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    s steward.audit_seals;
+    prev bytea := NULL;
+    n bigint;
+    d bytea;
+BEGIN
+    records := 0;
+    seals := 0;
+    -- every record's digest
+    FOR r IN SELECT l.id, l.digest, l.redacted,
+                    steward.audit_record_digest(l) AS expected
+             FROM steward.audit_log l ORDER BY l.id LOOP
+        records := records + 1;
+        IF r.digest IS DISTINCT FROM r.expected THEN
+            first_broken := r.id;
+            reason := 'the record was changed, or inserted, without the key (its digest does not match)';
+            RETURN NEXT;
+            RETURN;
+        END IF;
+        IF r.redacted IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM steward.audit_log x
+               WHERE x.operation = 'AUDIT REDACT' AND (x.detail ->> 'event_id')::bigint = r.id) THEN
+            first_broken := r.id;
+            reason := 'the record is marked redacted, but no redaction of it was recorded';
+            RETURN NEXT;
+            RETURN;
+        END IF;
+    END LOOP;
+    -- every seal: the records it covers, and the chain
+    FOR s IN SELECT * FROM steward.audit_seals ORDER BY id LOOP
+        seals := seals + 1;
+        SELECT count(*), sha256(coalesce(string_agg(l.digest, ''::bytea ORDER BY l.id), ''::bytea))
+          INTO n, d
+        FROM steward.audit_log l WHERE l.id >= s.id_from AND l.id < s.id_to;
+        IF n <> s.records OR d <> s.records_digest THEN
+            first_broken := (SELECT min(l.id) FROM steward.audit_log l
+                             WHERE l.id >= s.id_from AND l.id < s.id_to);
+            reason := format('records with ids %s to %s were deleted or added after seal %s (%s records, sealed %s)',
+                             s.id_from, s.id_to - 1, s.id, n, s.records);
+            RETURN NEXT;
+            RETURN;
+        END IF;
+        IF s.seal IS DISTINCT FROM steward.audit_key_hmac(
+               steward.audit_seal_message(prev, s.id_from, s.id_to, s.records, s.records_digest)) THEN
+            reason := format('seal %s was changed, or the chain of seals broken', s.id);
+            RETURN NEXT;
+            RETURN;
+        END IF;
+        prev := s.seal;
+    END LOOP;
+    RETURN NEXT;
+END
+$$;
+
+COMMENT ON FUNCTION steward.audit_verify() IS
+  'Check every audit record''s digest and every seal: returns how many were checked and the first broken record (or seal) with the reason, or NULLs when all is intact';
+REVOKE EXECUTE ON FUNCTION steward.audit_verify() FROM PUBLIC;
+
+CREATE FUNCTION steward.audit_redact(event_id bigint, old_values jsonb, new_values jsonb, reason text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    e steward.audit_log;
+    kept jsonb;
+BEGIN
+    IF reason IS NULL OR reason = '' THEN
+        RAISE EXCEPTION 'a redaction needs a reason' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO e FROM steward.audit_log l WHERE l.id = event_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'audit record % does not exist', event_id USING ERRCODE = 'no_data_found';
+    END IF;
+    -- the digest keeps covering the original values, through their hashes
+    kept := coalesce(e.redacted, '{}'::jsonb);
+    IF old_values IS DISTINCT FROM e.old_values AND NOT kept ? 'old_values' AND e.old_values IS NOT NULL THEN
+        kept := kept || jsonb_build_object('old_values',
+                  encode(sha256(convert_to(e.old_values::text, 'UTF8')), 'hex'));
+    END IF;
+    IF new_values IS DISTINCT FROM e.new_values AND NOT kept ? 'new_values' AND e.new_values IS NOT NULL THEN
+        kept := kept || jsonb_build_object('new_values',
+                  encode(sha256(convert_to(e.new_values::text, 'UTF8')), 'hex'));
+    END IF;
+    UPDATE steward.audit_log l SET old_values = audit_redact.old_values,
+                                   new_values = audit_redact.new_values,
+                                   redacted = kept
+    WHERE l.id = event_id;
+    PERFORM steward.audit_event('AUDIT REDACT', e.schema_name, e.table_name,
+                                jsonb_build_object('event_id', event_id, 'reason', reason));
+END
+$$;
+
+COMMENT ON FUNCTION steward.audit_redact(bigint, jsonb, jsonb, text) IS
+  'Replace the values of an audit record (e.g. personal data under an erasure request) so that the log still verifies: the digest keeps covering the originals through their hashes, and the redaction is itself recorded';
+REVOKE EXECUTE ON FUNCTION steward.audit_redact(bigint, jsonb, jsonb, text) FROM PUBLIC;
