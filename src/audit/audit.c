@@ -49,7 +49,8 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
-#include "common/cryptohash.h"
+#include <openssl/evp.h>
+
 #include "common/hmac.h"
 #include "common/sha2.h"
 #include "executor/executor.h"
@@ -1068,44 +1069,158 @@ backend_facts(void)
 /* ----------------------------------------------------------------
  *		Record digests (tamper evidence)
  * ----------------------------------------------------------------
+ *
+ * A record's digest is computed for every record written, so it avoids
+ * what makes PostgreSQL's generic cryptohash/HMAC functions costly per
+ * call (a new OpenSSL context with an algorithm fetch, and resource owner
+ * bookkeeping): one SHA-256 context is kept for the backend, and HMAC is
+ * built from it (RFC 2104) with the key's inner and outer pads prepared
+ * once per key.
  */
+static EVP_MD_CTX *sha_ctx = NULL;
+static EVP_MD *sha_md = NULL;
+static char *pads_key = NULL;	/* the key the pads were made for */
+static uint8 ipad[64];
+static uint8 opad[64];
+
+/*
+ * sha_begin
+ *		Start a SHA-256 computation in the backend's context.
+ */
+static void
+sha_begin(void)
+{
+	if (sha_ctx == NULL)
+	{
+		sha_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+		sha_ctx = EVP_MD_CTX_new();
+		if (sha_md == NULL || sha_ctx == NULL)
+			elog(ERROR, "could not set up SHA-256");
+	}
+	if (EVP_DigestInit_ex(sha_ctx, sha_md, NULL) != 1)
+		elog(ERROR, "could not start SHA-256");
+}
+
+static void
+sha_update(const void *data, size_t len)
+{
+	if (len > 0 && EVP_DigestUpdate(sha_ctx, data, len) != 1)
+		elog(ERROR, "could not compute SHA-256");
+}
+
+static void
+sha_end(uint8 *out)
+{
+	if (EVP_DigestFinal_ex(sha_ctx, out, NULL) != 1)
+		elog(ERROR, "could not finish SHA-256");
+}
+
+/*
+ * hmac_begin
+ *		Start an HMAC-SHA256 with steward.audit_key: the inner hash, begun
+ *		with the key's inner pad.
+ */
+static void
+hmac_begin(void)
+{
+	const char *key = audit_key ? audit_key : "";
+
+	if (pads_key == NULL || strcmp(pads_key, key) != 0)
+	{
+		uint8		k[64];
+		size_t		klen = strlen(key);
+		int			i;
+
+		memset(k, 0, sizeof(k));
+		if (klen > 64)
+		{
+			sha_begin();
+			sha_update(key, klen);
+			sha_end(k);
+		}
+		else
+			memcpy(k, key, klen);
+		for (i = 0; i < 64; i++)
+		{
+			ipad[i] = k[i] ^ 0x36;
+			opad[i] = k[i] ^ 0x5c;
+		}
+		if (pads_key != NULL)
+			pfree(pads_key);
+		pads_key = MemoryContextStrdup(TopMemoryContext, key);
+	}
+	sha_begin();
+	sha_update(ipad, 64);
+}
+
+/*
+ * hmac_end
+ *		Finish the HMAC into out (32 bytes).
+ */
+static void
+hmac_end(uint8 *out)
+{
+	uint8		inner[PG_SHA256_DIGEST_LENGTH];
+
+	sha_end(inner);
+	sha_begin();
+	sha_update(opad, 64);
+	sha_update(inner, sizeof(inner));
+	sha_end(out);
+}
+
+/* The encoded record, hashed in one call (each call into OpenSSL costs) */
+static StringInfo digest_buf = NULL;
 
 /*
  * digest_add
- *		Feed one field into the digest: a presence byte, then a length and
- *		the bytes, so that no two different records encode alike.
+ *		Append one field to the encoded record: a presence byte, then a
+ *		length and the bytes, so that no two different records encode alike.
  */
 static void
-digest_add(pg_hmac_ctx *ctx, const void *data, uint32 len, bool present)
+digest_add(const void *data, uint32 len, bool present)
 {
 	uint8		flag = present ? 1 : 0;
 	uint32		nlen = pg_hton32(len);
 
-	if (pg_hmac_update(ctx, &flag, 1) < 0 ||
-		(present && (pg_hmac_update(ctx, (const uint8 *) &nlen, 4) < 0 ||
-					 pg_hmac_update(ctx, (const uint8 *) data, len) < 0)))
-		elog(ERROR, "could not compute a record digest");
+	appendBinaryStringInfo(digest_buf, (const char *) &flag, 1);
+	if (present)
+	{
+		appendBinaryStringInfo(digest_buf, (const char *) &nlen, 4);
+		appendBinaryStringInfo(digest_buf, data, len);
+	}
 }
 
 /*
  * jsonb_value_hash
- *		SHA-256 of a jsonb value's canonical text (keys sorted), as hex: what
- *		a digest covers for a jsonb column, and what redaction keeps.
+ *		SHA-256 of a jsonb value's binary form, as hex: what a digest covers
+ *		for a jsonb column, and what redaction keeps.  The binary form is
+ *		canonical (keys sorted and unique, numbers normalized), the same for
+ *		a value built here and one parsed back from its text by a restore,
+ *		and much cheaper to hash than the text.  Uses its own context: the
+ *		record's HMAC may be in progress in the backend's.
  */
 static char *
 jsonb_value_hash(Datum value)
 {
+	static EVP_MD_CTX *ctx = NULL;
 	Jsonb	   *jb = DatumGetJsonbP(value);
-	char	   *text = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	char	   *hex = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
 
-	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) text, strlen(text)) < 0 ||
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+	if (ctx == NULL)
+	{
+		ctx = EVP_MD_CTX_new();
+		if (ctx == NULL)
+			elog(ERROR, "could not set up SHA-256");
+	}
+	if (sha_md == NULL)
+		sha_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (sha_md == NULL ||
+		EVP_DigestInit_ex(ctx, sha_md, NULL) != 1 ||
+		EVP_DigestUpdate(ctx, VARDATA(jb), VARSIZE(jb) - VARHDRSZ) != 1 ||
+		EVP_DigestFinal_ex(ctx, digest, NULL) != 1)
 		elog(ERROR, "could not compute a value hash");
-	pg_cryptohash_free(ctx);
 	hex_encode((const char *) digest, sizeof(digest), hex);
 	hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
 	return hex;
@@ -1123,15 +1238,38 @@ jsonb_value_hash(Datum value)
 static bytea *
 record_digest(Datum *values, bool *nulls)
 {
-	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
-	const char *key = audit_key ? audit_key : "";
 	Jsonb	   *redacted = nulls[AL_REDACTED] ? NULL : DatumGetJsonbP(values[AL_REDACTED]);
 	bytea	   *result = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	char	   *hashes[AL_NCOLUMNS];
 	int			i;
 
-	if (ctx == NULL || pg_hmac_init(ctx, (const uint8 *) key, strlen(key)) < 0)
-		elog(ERROR, "could not compute a record digest");
+	/* the jsonb columns' hashes first: they use a context of their own */
+	for (i = 0; i < AL_NCOLUMNS; i++)
+	{
+		hashes[i] = NULL;
+		if (i == AL_ROW_KEY || i == AL_OLD || i == AL_NEW || i == AL_DETAIL)
+		{
+			static const char *const names[] = {"row_key", "old_values", "new_values", "detail"};
+			const char *name = names[i == AL_ROW_KEY ? 0 : i == AL_OLD ? 1 : i == AL_NEW ? 2 : 3];
+			JsonbValue	buf;
+			JsonbValue *kept = redacted ?
+			getKeyJsonValueFromContainer(&redacted->root, name, strlen(name), &buf) : NULL;
 
+			if (kept != NULL && kept->type == jbvString)
+				hashes[i] = pnstrdup(kept->val.string.val, kept->val.string.len);
+			else if (!nulls[i])
+				hashes[i] = jsonb_value_hash(values[i]);
+		}
+	}
+
+	if (digest_buf == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		digest_buf = makeStringInfo();
+		MemoryContextSwitchTo(old);
+	}
+	resetStringInfo(digest_buf);
 	for (i = 0; i < AL_NCOLUMNS; i++)
 	{
 		switch (i)
@@ -1145,67 +1283,57 @@ record_digest(Datum *values, bool *nulls)
 			case AL_STMT_AT:
 			case AL_TXID:
 				{
-					uint64		v = pg_hton64((uint64) DatumGetInt64(values[i]));
+					uint64		v = nulls[i] ? 0 : pg_hton64((uint64) DatumGetInt64(values[i]));
 
-					digest_add(ctx, &v, sizeof(v), !nulls[i]);
+					digest_add(&v, sizeof(v), !nulls[i]);
 				}
 				break;
 			case AL_STMT:
 				{
-					uint32		v = pg_hton32((uint32) DatumGetInt32(values[i]));
+					uint32		v = nulls[i] ? 0 : pg_hton32((uint32) DatumGetInt32(values[i]));
 
-					digest_add(ctx, &v, sizeof(v), !nulls[i]);
+					digest_add(&v, sizeof(v), !nulls[i]);
 				}
 				break;
 			case AL_ROW_KEY:
 			case AL_OLD:
 			case AL_NEW:
 			case AL_DETAIL:
-				{
-					static const char *const names[] = {"row_key", "old_values", "new_values", "detail"};
-					const char *name = names[i == AL_ROW_KEY ? 0 : i == AL_OLD ? 1 : i == AL_NEW ? 2 : 3];
-					JsonbValue	buf;
-					JsonbValue *kept = redacted ?
-					getKeyJsonValueFromContainer(&redacted->root, name, strlen(name), &buf) : NULL;
-
-					if (kept != NULL && kept->type == jbvString)
-						digest_add(ctx, kept->val.string.val, kept->val.string.len, true);
-					else if (nulls[i])
-						digest_add(ctx, NULL, 0, false);
-					else
-					{
-						char	   *h = jsonb_value_hash(values[i]);
-
-						digest_add(ctx, h, strlen(h), true);
-					}
-				}
+				digest_add(hashes[i], hashes[i] ? strlen(hashes[i]) : 0, hashes[i] != NULL);
 				break;
 			case AL_CLIENT_ADDR:
 				if (nulls[i])
-					digest_add(ctx, NULL, 0, false);
+					digest_add(NULL, 0, false);
 				else
 				{
-					char	   *s = DatumGetCString(DirectFunctionCall1(inet_out, values[i]));
+					char	   *str = DatumGetCString(DirectFunctionCall1(inet_out, values[i]));
 
-					digest_add(ctx, s, strlen(s), true);
+					digest_add(str, strlen(str), true);
 				}
 				break;
 			default:			/* text columns */
 				if (nulls[i])
-					digest_add(ctx, NULL, 0, false);
+					digest_add(NULL, 0, false);
 				else
 				{
 					text	   *t = DatumGetTextPP(values[i]);
 
-					digest_add(ctx, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), true);
+					digest_add(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), true);
 				}
 				break;
 		}
 	}
-	if (pg_hmac_final(ctx, (uint8 *) VARDATA(result), PG_SHA256_DIGEST_LENGTH) < 0)
-		elog(ERROR, "could not compute a record digest");
-	pg_hmac_free(ctx);
+	hmac_begin();
+	sha_update(digest_buf->data, digest_buf->len);
+	hmac_end((uint8 *) VARDATA(result));
 	SET_VARSIZE(result, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	/* a huge query text would otherwise stay allocated */
+	if (digest_buf->maxlen > 65536)
+	{
+		pfree(digest_buf->data);
+		pfree(digest_buf);
+		digest_buf = NULL;
+	}
 	return result;
 }
 
@@ -1665,15 +1793,11 @@ Datum
 steward_audit_key_hmac(PG_FUNCTION_ARGS)
 {
 	bytea	   *data = PG_GETARG_BYTEA_PP(0);
-	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
-	const char *key = audit_key ? audit_key : "";
 	bytea	   *result = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 
-	if (ctx == NULL || pg_hmac_init(ctx, (const uint8 *) key, strlen(key)) < 0 ||
-		pg_hmac_update(ctx, (const uint8 *) VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data)) < 0 ||
-		pg_hmac_final(ctx, (uint8 *) VARDATA(result), PG_SHA256_DIGEST_LENGTH) < 0)
-		elog(ERROR, "could not compute a seal");
-	pg_hmac_free(ctx);
+	hmac_begin();
+	sha_update(VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data));
+	hmac_end((uint8 *) VARDATA(result));
 	SET_VARSIZE(result, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 	PG_RETURN_BYTEA_P(result);
 }
@@ -1718,4 +1842,19 @@ steward_audit_event(PG_FUNCTION_ARGS)
 	}
 	steward_audit_write_once(values, nulls);
 	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(steward_audit_value_hash);
+
+/*
+ * steward_audit_value_hash
+ *		audit_value_hash(value jsonb) returns text
+ *
+ * The hash of a jsonb value as record digests cover it (audit_redact keeps
+ * it for the values it replaces).
+ */
+Datum
+steward_audit_value_hash(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(jsonb_value_hash(PG_GETARG_DATUM(0))));
 }

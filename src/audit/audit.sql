@@ -56,7 +56,7 @@ COMMENT ON COLUMN steward.audit_log.application_name IS 'application_name of the
 COMMENT ON COLUMN steward.audit_log.client_addr IS 'Client address (NULL over a unix socket)';
 COMMENT ON COLUMN steward.audit_log.query IS 'The statement''s text, when the table''s capture_query option is on';
 COMMENT ON COLUMN steward.audit_log.detail IS 'Further facts about the event';
-COMMENT ON COLUMN steward.audit_log.redacted IS 'For a record whose values were redacted (steward.audit_redact): the SHA-256 of each replaced value, which its digest covers';
+COMMENT ON COLUMN steward.audit_log.redacted IS 'For a record whose values were redacted (steward.audit_redact): the hash of each replaced value (steward.audit_value_hash), which its digest covers';
 COMMENT ON COLUMN steward.audit_log.digest IS 'HMAC-SHA256 of the record with steward.audit_key, written with it (steward.audit_verify checks it)';
 COMMENT ON COLUMN steward.audit_log.row_hash IS 'steward.audit_row_hash(schema_name, table_name, row_key): finds a row''s history through a small index';
 
@@ -621,6 +621,13 @@ COMMENT ON FUNCTION steward.audit_record_digest(steward.audit_log) IS
   'Internal: the digest a record should carry, recomputed from its columns';
 REVOKE EXECUTE ON FUNCTION steward.audit_record_digest(steward.audit_log) FROM PUBLIC;
 
+CREATE FUNCTION steward.audit_value_hash(value jsonb)
+RETURNS text
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'steward_audit_value_hash';
+COMMENT ON FUNCTION steward.audit_value_hash(jsonb) IS
+  'The SHA-256 (hex) under which record digests cover a jsonb value';
+
 CREATE FUNCTION steward.audit_key_hmac(data bytea)
 RETURNS bytea
 LANGUAGE c STABLE STRICT
@@ -777,12 +784,10 @@ BEGIN
     -- the digest keeps covering the original values, through their hashes
     kept := coalesce(e.redacted, '{}'::jsonb);
     IF old_values IS DISTINCT FROM e.old_values AND NOT kept ? 'old_values' AND e.old_values IS NOT NULL THEN
-        kept := kept || jsonb_build_object('old_values',
-                  encode(sha256(convert_to(e.old_values::text, 'UTF8')), 'hex'));
+        kept := kept || jsonb_build_object('old_values', steward.audit_value_hash(e.old_values));
     END IF;
     IF new_values IS DISTINCT FROM e.new_values AND NOT kept ? 'new_values' AND e.new_values IS NOT NULL THEN
-        kept := kept || jsonb_build_object('new_values',
-                  encode(sha256(convert_to(e.new_values::text, 'UTF8')), 'hex'));
+        kept := kept || jsonb_build_object('new_values', steward.audit_value_hash(e.new_values));
     END IF;
     UPDATE steward.audit_log l SET old_values = audit_redact.old_values,
                                    new_values = audit_redact.new_values,
