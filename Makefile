@@ -38,7 +38,7 @@ SQL_PIECES = \
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), in order.
-REGRESS = install context context_privileges rls_token rls_templates rls_lint audit audit_tamper
+REGRESS = install context context_privileges rls_token rls_templates rls_lint audit audit_tamper audit_purge
 # isolation specs (test/isolation/specs/NAME.spec)
 ISOLATION = context_sessions rls_tenants audit_concurrency
 ISOLATION_OPTS = --inputdir=test/isolation

@@ -596,7 +596,11 @@ CREATE TABLE steward.audit_seals (
     id_to           bigint      NOT NULL,
     records         bigint      NOT NULL,
     records_digest  bytea       NOT NULL,
-    seal            bytea       NOT NULL
+    seal            bytea       NOT NULL,
+    purged_at       timestamptz,
+    remaining       bigint,
+    remaining_digest bytea,
+    purge_seal      bytea
 );
 
 COMMENT ON TABLE steward.audit_seals IS 'Chained seals over the audit log (steward.audit_seal, steward.audit_verify); kept by pg_dump';
@@ -607,6 +611,10 @@ COMMENT ON COLUMN steward.audit_seals.id_to IS '... up to, not including, this o
 COMMENT ON COLUMN steward.audit_seals.records IS 'Number of records covered';
 COMMENT ON COLUMN steward.audit_seals.records_digest IS 'SHA-256 of their digests, in id order';
 COMMENT ON COLUMN steward.audit_seals.seal IS 'HMAC-SHA256 (steward.audit_key) of the previous seal and this seal''s facts';
+COMMENT ON COLUMN steward.audit_seals.purged_at IS 'When steward.audit_purge last removed records of this window (NULL: never)';
+COMMENT ON COLUMN steward.audit_seals.remaining IS 'Number of records of the window left after that purge';
+COMMENT ON COLUMN steward.audit_seals.remaining_digest IS 'SHA-256 of their digests, in id order';
+COMMENT ON COLUMN steward.audit_seals.purge_seal IS 'HMAC-SHA256 (steward.audit_key) of this seal and what the purge left';
 
 COMMENT ON SEQUENCE steward.audit_seals_id_seq IS 'Seal numbers';
 SELECT pg_catalog.pg_extension_config_dump('steward.audit_seals', '');
@@ -642,6 +650,34 @@ AS 'MODULE_PATHNAME', 'steward_audit_event';
 COMMENT ON FUNCTION steward.audit_event(text, text, text, jsonb) IS
   'Internal: record an event of pg_steward''s own maintenance functions';
 REVOKE EXECUTE ON FUNCTION steward.audit_event(text, text, text, jsonb) FROM PUBLIC;
+
+-- How many records a window of ids holds, and the SHA-256 of their digests
+-- in id order: what a seal signs, and what audit_verify recomputes.
+CREATE FUNCTION steward.audit_window(id_from bigint, id_to bigint,
+                                     OUT records bigint, OUT records_digest bytea)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT count(*), sha256(coalesce(string_agg(l.digest, ''::bytea ORDER BY l.id), ''::bytea))
+  FROM steward.audit_log l WHERE l.id >= id_from AND l.id < id_to
+$$;
+COMMENT ON FUNCTION steward.audit_window(bigint, bigint) IS
+  'Internal: the number of audit records with ids in [id_from, id_to) and the SHA-256 of their digests';
+REVOKE EXECUTE ON FUNCTION steward.audit_window(bigint, bigint) FROM PUBLIC;
+
+-- What a purge leaves of a sealed window, signed: the seal itself, the
+-- marker 'purge' (so it can never pass for the next seal's message) and
+-- the count and digest of the records left.
+CREATE FUNCTION steward.audit_purge_message(s steward.audit_seals)
+RETURNS bytea
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT convert_to('purge', 'UTF8') || s.seal || int8send(s.id_from) || int8send(s.id_to)
+         || int8send(s.remaining) || s.remaining_digest
+$$;
+COMMENT ON FUNCTION steward.audit_purge_message(steward.audit_seals) IS
+  'Internal: the bytes a purge signs for a sealed window';
 
 -- The facts a seal signs, in a fixed binary form.
 CREATE FUNCTION steward.audit_seal_message(prev bytea, id_from bigint, id_to bigint,
@@ -686,9 +722,7 @@ BEGIN
     IF hi <= lo THEN
         RETURN NULL;
     END IF;
-    SELECT count(*), sha256(coalesce(string_agg(l.digest, ''::bytea ORDER BY l.id), ''::bytea))
-      INTO n, d
-    FROM steward.audit_log l WHERE l.id >= lo AND l.id < hi;
+    SELECT w.records, w.records_digest INTO n, d FROM steward.audit_window(lo, hi) w;
     INSERT INTO steward.audit_seals (id_from, id_to, records, records_digest, seal)
     VALUES (lo, hi, n, d,
             steward.audit_key_hmac(steward.audit_seal_message(last.seal, lo, hi, n, d)))
@@ -712,6 +746,9 @@ DECLARE
     prev bytea := NULL;
     n bigint;
     d bytea;
+    want_n bigint;
+    want_d bytea;
+    want text;
 BEGIN
     records := 0;
     seals := 0;
@@ -738,14 +775,28 @@ BEGIN
     -- every seal: the records it covers, and the chain
     FOR s IN SELECT * FROM steward.audit_seals ORDER BY id LOOP
         seals := seals + 1;
-        SELECT count(*), sha256(coalesce(string_agg(l.digest, ''::bytea ORDER BY l.id), ''::bytea))
-          INTO n, d
-        FROM steward.audit_log l WHERE l.id >= s.id_from AND l.id < s.id_to;
-        IF n <> s.records OR d <> s.records_digest THEN
+        SELECT w.records, w.records_digest INTO n, d FROM steward.audit_window(s.id_from, s.id_to) w;
+        -- the window holds what was sealed or, after a purge, what the
+        -- purge left and signed
+        IF s.purged_at IS NULL AND s.purge_seal IS NULL THEN
+            want_n := s.records;
+            want_d := s.records_digest;
+            want := format('sealed %s', s.records);
+        ELSIF s.purge_seal IS NULL OR s.remaining IS NULL OR s.remaining_digest IS NULL
+              OR s.purge_seal IS DISTINCT FROM steward.audit_key_hmac(steward.audit_purge_message(s)) THEN
+            reason := format('the purge record of seal %s was changed', s.id);
+            RETURN NEXT;
+            RETURN;
+        ELSE
+            want_n := s.remaining;
+            want_d := s.remaining_digest;
+            want := format('%s left by the purge of %s', s.remaining, s.purged_at);
+        END IF;
+        IF n IS DISTINCT FROM want_n OR d IS DISTINCT FROM want_d THEN
             first_broken := (SELECT min(l.id) FROM steward.audit_log l
                              WHERE l.id >= s.id_from AND l.id < s.id_to);
-            reason := format('records with ids %s to %s were deleted or added after seal %s (%s records, sealed %s)',
-                             s.id_from, s.id_to - 1, s.id, n, s.records);
+            reason := format('records with ids %s to %s were deleted or added after seal %s (%s records, %s)',
+                             s.id_from, s.id_to - 1, s.id, n, want);
             RETURN NEXT;
             RETURN;
         END IF;
@@ -801,3 +852,100 @@ $$;
 COMMENT ON FUNCTION steward.audit_redact(bigint, jsonb, jsonb, text) IS
   'Replace the values of an audit record (e.g. personal data under an erasure request) so that the log still verifies: the digest keeps covering the originals through their hashes, and the redaction is itself recorded';
 REVOKE EXECUTE ON FUNCTION steward.audit_redact(bigint, jsonb, jsonb, text) FROM PUBLIC;
+
+-- ---- retention
+--
+-- audit_purge(older_than) removes the records of transactions that began
+-- before older_than: it drops the monthly partitions that end by then (cheap)
+-- and deletes the older records of the others.  Seals stay verifiable: the
+-- purge first checks every sealed window it touches against its seal (it
+-- will not launder a tampered window), then signs, with the key, what it
+-- left of each window; audit_verify checks the windows against that.  The
+-- purge itself is recorded (AUDIT PURGE).
+
+CREATE FUNCTION steward.audit_purge(older_than timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET steward.audit_ddl = off
+AS $$
+DECLARE
+    n_purged bigint := 0;
+    lo bigint;
+    hi bigint;
+    s steward.audit_seals;
+    n bigint;
+    d bytea;
+    part record;
+    dropped text[] := '{}';
+BEGIN
+    IF older_than IS NULL THEN
+        RAISE EXCEPTION 'older_than must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF older_than > now() THEN
+        RAISE EXCEPTION 'older_than (%) is in the future', older_than
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'audit_purge removes the records of transactions that began before older_than.';
+    END IF;
+    -- no seal is made meanwhile
+    LOCK TABLE steward.audit_seals IN SHARE ROW EXCLUSIVE MODE;
+    -- monthly partitions that end by older_than go whole (no one may write
+    -- to them from now on); the others lose their older records
+    CREATE TEMP TABLE audit_purge_parts ON COMMIT DROP AS
+    SELECT c.oid::regclass AS rel, c.relname::text AS relname,
+           m IS NOT NULL AND (m + interval '1 month')::timestamp AT TIME ZONE 'UTC' <= older_than AS whole
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    CROSS JOIN LATERAL (SELECT CASE WHEN c.relname ~ '^audit_log_y[0-9]{4}m(0[1-9]|1[0-2])$'
+                                    THEN to_date(substr(c.relname, 12, 4) || substr(c.relname, 17, 2), 'YYYYMM')
+                               END AS m) mm
+    WHERE i.inhparent = 'steward.audit_log'::regclass
+      AND (m IS NULL OR m::timestamp AT TIME ZONE 'UTC' < older_than);
+    FOR part IN SELECT * FROM audit_purge_parts WHERE whole ORDER BY relname LOOP
+        EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', part.rel);
+    END LOOP;
+    SELECT min(l.id), max(l.id) INTO lo, hi FROM steward.audit_log l WHERE l.xact_at < older_than;
+    IF lo IS NULL THEN
+        DROP TABLE audit_purge_parts;
+        RETURN 0;
+    END IF;
+    -- every sealed window the purge touches must still be intact
+    FOR s IN SELECT * FROM steward.audit_seals x
+             WHERE x.id_to > lo AND x.id_from <= hi ORDER BY x.id LOOP
+        SELECT w.records, w.records_digest INTO n, d FROM steward.audit_window(s.id_from, s.id_to) w;
+        IF (s.purge_seal IS NULL AND (n, d) IS DISTINCT FROM (s.records, s.records_digest))
+           OR (s.purge_seal IS NOT NULL AND (n, d) IS DISTINCT FROM (s.remaining, s.remaining_digest)) THEN
+            RAISE EXCEPTION 'the audit records of seal % do not match it: nothing was purged', s.id
+                USING ERRCODE = 'data_corrupted',
+                      HINT = 'Run steward.audit_verify() to find the first broken record.';
+        END IF;
+    END LOOP;
+    FOR part IN SELECT * FROM audit_purge_parts ORDER BY relname LOOP
+        IF part.whole THEN
+            EXECUTE format('SELECT count(*) FROM %s', part.rel) INTO n;
+            EXECUTE format('DROP TABLE %s', part.rel);
+            dropped := dropped || part.relname;
+        ELSE
+            EXECUTE format('DELETE FROM %s WHERE xact_at < $1', part.rel) USING older_than;
+            GET DIAGNOSTICS n = ROW_COUNT;
+        END IF;
+        n_purged := n_purged + n;
+    END LOOP;
+    DROP TABLE audit_purge_parts;
+    -- sign what is left of each sealed window
+    UPDATE steward.audit_seals x
+    SET purged_at = now(), (remaining, remaining_digest) =
+        (SELECT w.records, w.records_digest FROM steward.audit_window(x.id_from, x.id_to) w)
+    WHERE x.id_to > lo AND x.id_from <= hi;
+    UPDATE steward.audit_seals x
+    SET purge_seal = steward.audit_key_hmac(steward.audit_purge_message(x))
+    WHERE x.id_to > lo AND x.id_from <= hi;
+    PERFORM steward.audit_event('AUDIT PURGE', 'steward', 'audit_log',
+                                jsonb_build_object('older_than', older_than, 'records', n_purged,
+                                                   'partitions_dropped', to_jsonb(dropped)));
+    RETURN n_purged;
+END
+$$;
+
+COMMENT ON FUNCTION steward.audit_purge(timestamptz) IS
+  'Remove the audit records of transactions that began before older_than (dropping whole monthly partitions where it can), keeping the seals verifiable; records the purge and returns how many records were removed';
+REVOKE EXECUTE ON FUNCTION steward.audit_purge(timestamptz) FROM PUBLIC;
