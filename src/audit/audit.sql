@@ -64,14 +64,19 @@ CREATE TABLE steward.audit_log_default PARTITION OF steward.audit_log DEFAULT;
 COMMENT ON TABLE steward.audit_log_default IS
   'Audit records of months without a partition of their own (run steward.audit_maintain())';
 
--- Few and small indexes keep writes cheap: a hash of (table, key) for a
--- row's history, and BRIN (a few bytes per range of pages) for the
--- transaction id, which grows with time like the log.  They are created
+-- Few and small indexes keep writes cheap, both BRIN (one summary per range
+-- of pages, not one entry per record): a bloom filter of the hash of
+-- (table, key) per 128 pages for a row's history (a lookup reads the
+-- ranges whose filter matches, about 2% false positives; autovacuum
+-- summarizes each range as it fills), and min/max of the transaction id,
+-- which grows with time like the log.  They are created
 -- per partition (here for the default one, by audit_maintain() for the
 -- others), not on the partitioned table: pg_dump then restores each
 -- partition with its own indexes, where indexes inherited from an index on
 -- the extension's table would be created twice.
-CREATE INDEX audit_log_default_row ON steward.audit_log_default USING hash (row_hash);
+CREATE INDEX audit_log_default_row ON steward.audit_log_default
+    USING brin (row_hash int8_bloom_ops (n_distinct_per_range = 4000, false_positive_rate = 0.02))
+    WITH (pages_per_range = 128, autosummarize = on);
 CREATE INDEX audit_log_default_txid ON steward.audit_log_default USING brin (txid);
 COMMENT ON INDEX steward.audit_log_default_row IS 'History of one row (steward.audit_history)';
 COMMENT ON INDEX steward.audit_log_default_txid IS 'Changes of one transaction (steward.audit_transaction)';
@@ -169,7 +174,9 @@ BEGIN
                        name, lo, hi);
         EXECUTE format('COMMENT ON TABLE steward.%I IS %L', name,
                        'pg_steward audit log, ' || to_char(m, 'YYYY-MM') || ' (UTC)');
-        EXECUTE format('CREATE INDEX %I ON steward.%I USING hash (row_hash)', name || '_row', name);
+        EXECUTE format('CREATE INDEX %I ON steward.%I USING brin (row_hash int8_bloom_ops '
+                       '(n_distinct_per_range = 4000, false_positive_rate = 0.02)) '
+                       'WITH (pages_per_range = 128, autosummarize = on)', name || '_row', name);
         EXECUTE format('CREATE INDEX %I ON steward.%I USING brin (txid)', name || '_txid', name);
         EXECUTE format('REVOKE ALL ON steward.%I FROM PUBLIC', name);
         INSERT INTO steward.audit_log SELECT * FROM audit_maintain_moved;
@@ -314,11 +321,20 @@ CREATE FUNCTION steward.audit_history(relation regclass, key jsonb)
 RETURNS SETOF steward.audit_log
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
+-- the row_hash indexes are BRIN bloom filters, whose cost the planner
+-- misjudges for a column without physical order: it would scan the whole
+-- log (measured: 60 ms instead of 1 ms for one row among 300,000 records)
+SET enable_seqscan = off
+SET max_parallel_workers_per_gather = 0
 AS $$
+  -- the hash is computed once, before the scan (an initplan), so that
+  -- every partition's row_hash index is used with it
   SELECT l.* FROM steward.audit_log l
   JOIN pg_class c ON c.oid = relation
   JOIN pg_namespace n ON n.oid = c.relnamespace
-  WHERE l.row_hash = steward.audit_row_hash(n.nspname::text, c.relname::text, key)
+  WHERE l.row_hash = (SELECT steward.audit_row_hash(n2.nspname::text, c2.relname::text, key)
+                      FROM pg_class c2 JOIN pg_namespace n2 ON n2.oid = c2.relnamespace
+                      WHERE c2.oid = relation)
     AND l.table_name = c.relname AND l.schema_name = n.nspname AND l.row_key = key
     AND l.operation IN ('INSERT', 'UPDATE', 'DELETE')
   ORDER BY l.stmt_at, l.xact_at, l.stmt, l.id
