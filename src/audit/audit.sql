@@ -330,12 +330,12 @@ AS $$
   -- the hash is computed once, before the scan (an initplan), so that
   -- every partition's row_hash index is used with it
   SELECT l.* FROM steward.audit_log l
-  JOIN pg_class c ON c.oid = relation
+  JOIN pg_class c ON c.oid = audit_history.relation
   JOIN pg_namespace n ON n.oid = c.relnamespace
-  WHERE l.row_hash = (SELECT steward.audit_row_hash(n2.nspname::text, c2.relname::text, key)
+  WHERE l.row_hash = (SELECT steward.audit_row_hash(n2.nspname::text, c2.relname::text, audit_history.key)
                       FROM pg_class c2 JOIN pg_namespace n2 ON n2.oid = c2.relnamespace
-                      WHERE c2.oid = relation)
-    AND l.table_name = c.relname AND l.schema_name = n.nspname AND l.row_key = key
+                      WHERE c2.oid = audit_history.relation)
+    AND l.table_name = c.relname AND l.schema_name = n.nspname AND l.row_key = audit_history.key
     AND l.operation IN ('INSERT', 'UPDATE', 'DELETE')
   ORDER BY l.stmt_at, l.xact_at, l.stmt, l.id
 $$;
@@ -690,10 +690,12 @@ LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT convert_to('purge', 'UTF8') || s.seal || int8send(s.id_from) || int8send(s.id_to)
+         || int8send((extract(epoch FROM s.purged_at) * 1000000)::bigint)
          || int8send(s.remaining) || s.remaining_digest
 $$;
 COMMENT ON FUNCTION steward.audit_purge_message(steward.audit_seals) IS
   'Internal: the bytes a purge signs for a sealed window';
+REVOKE EXECUTE ON FUNCTION steward.audit_purge_message(steward.audit_seals) FROM PUBLIC;
 
 -- The facts a seal signs, in a fixed binary form.
 CREATE FUNCTION steward.audit_seal_message(prev bytea, id_from bigint, id_to bigint,
@@ -707,6 +709,61 @@ AS $$
 $$;
 COMMENT ON FUNCTION steward.audit_seal_message(bytea, bigint, bigint, bigint, bytea) IS
   'Internal: the bytes a seal signs';
+
+-- What is wrong with a seal, if anything: its place in the chain (prev is
+-- the previous seal), its purge record if a purge touched its window, and
+-- (with check_records) the records of its window against what it, or the
+-- purge, signed.  Used by audit_verify and, before it removes anything, by
+-- audit_purge: both trust only what the key signed.
+CREATE FUNCTION steward.audit_seal_problem(s steward.audit_seals, prev bytea, check_records boolean,
+                                           OUT first_broken bigint, OUT reason text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+    d bytea;
+    want_n bigint;
+    want_d bytea;
+    want text;
+BEGIN
+    IF s.seal IS DISTINCT FROM steward.audit_key_hmac(
+           steward.audit_seal_message(prev, s.id_from, s.id_to, s.records, s.records_digest)) THEN
+        reason := format('seal %s was changed, or the chain of seals broken', s.id);
+        RETURN;
+    END IF;
+    IF s.purged_at IS NULL AND s.remaining IS NULL AND s.remaining_digest IS NULL
+       AND s.purge_seal IS NULL THEN
+        want_n := s.records;
+        want_d := s.records_digest;
+        want := format('sealed %s', s.records);
+    ELSIF s.purged_at IS NULL OR s.remaining IS NULL OR s.remaining_digest IS NULL
+          OR s.purge_seal IS NULL
+          OR s.purge_seal IS DISTINCT FROM steward.audit_key_hmac(steward.audit_purge_message(s)) THEN
+        first_broken := (SELECT min(l.id) FROM steward.audit_log l
+                         WHERE l.id >= s.id_from AND l.id < s.id_to);
+        reason := format('the purge record of seal %s was changed', s.id);
+        RETURN;
+    ELSE
+        want_n := s.remaining;
+        want_d := s.remaining_digest;
+        want := format('%s left by the purge of %s', s.remaining, s.purged_at);
+    END IF;
+    IF NOT check_records THEN
+        RETURN;
+    END IF;
+    SELECT w.records, w.records_digest INTO n, d FROM steward.audit_window(s.id_from, s.id_to) w;
+    IF n IS DISTINCT FROM want_n OR d IS DISTINCT FROM want_d THEN
+        first_broken := (SELECT min(l.id) FROM steward.audit_log l
+                         WHERE l.id >= s.id_from AND l.id < s.id_to);
+        reason := format('records with ids %s to %s were deleted or added after seal %s (%s records, %s)',
+                         s.id_from, s.id_to - 1, s.id, n, want);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION steward.audit_seal_problem(steward.audit_seals, bytea, boolean) IS
+  'Internal: what is wrong with a seal (chain, purge record, records of its window), or NULLs';
+REVOKE EXECUTE ON FUNCTION steward.audit_seal_problem(steward.audit_seals, bytea, boolean) FROM PUBLIC;
 
 CREATE FUNCTION steward.audit_seal()
 RETURNS steward.audit_seals
@@ -760,11 +817,6 @@ DECLARE
     r record;
     s steward.audit_seals;
     prev bytea := NULL;
-    n bigint;
-    d bytea;
-    want_n bigint;
-    want_d bytea;
-    want text;
 BEGIN
     records := 0;
     seals := 0;
@@ -791,34 +843,9 @@ BEGIN
     -- every seal: the records it covers, and the chain
     FOR s IN SELECT * FROM steward.audit_seals ORDER BY id LOOP
         seals := seals + 1;
-        SELECT w.records, w.records_digest INTO n, d FROM steward.audit_window(s.id_from, s.id_to) w;
-        -- the window holds what was sealed or, after a purge, what the
-        -- purge left and signed
-        IF s.purged_at IS NULL AND s.purge_seal IS NULL THEN
-            want_n := s.records;
-            want_d := s.records_digest;
-            want := format('sealed %s', s.records);
-        ELSIF s.purge_seal IS NULL OR s.remaining IS NULL OR s.remaining_digest IS NULL
-              OR s.purge_seal IS DISTINCT FROM steward.audit_key_hmac(steward.audit_purge_message(s)) THEN
-            reason := format('the purge record of seal %s was changed', s.id);
-            RETURN NEXT;
-            RETURN;
-        ELSE
-            want_n := s.remaining;
-            want_d := s.remaining_digest;
-            want := format('%s left by the purge of %s', s.remaining, s.purged_at);
-        END IF;
-        IF n IS DISTINCT FROM want_n OR d IS DISTINCT FROM want_d THEN
-            first_broken := (SELECT min(l.id) FROM steward.audit_log l
-                             WHERE l.id >= s.id_from AND l.id < s.id_to);
-            reason := format('records with ids %s to %s were deleted or added after seal %s (%s records, %s)',
-                             s.id_from, s.id_to - 1, s.id, n, want);
-            RETURN NEXT;
-            RETURN;
-        END IF;
-        IF s.seal IS DISTINCT FROM steward.audit_key_hmac(
-               steward.audit_seal_message(prev, s.id_from, s.id_to, s.records, s.records_digest)) THEN
-            reason := format('seal %s was changed, or the chain of seals broken', s.id);
+        SELECT p.first_broken, p.reason INTO first_broken, reason
+        FROM steward.audit_seal_problem(s, prev, true) p;
+        IF reason IS NOT NULL THEN
             RETURN NEXT;
             RETURN;
         END IF;
@@ -884,14 +911,20 @@ RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET steward.audit_ddl = off
+-- partition bounds are read back as text: in a fixed form
+SET TimeZone = 'UTC'
+SET DateStyle = 'ISO'
 AS $$
 DECLARE
     n_purged bigint := 0;
     lo bigint;
     hi bigint;
+    reach_id bigint;
+    reach timestamptz;
     s steward.audit_seals;
+    prev bytea := NULL;
+    problem record;
     n bigint;
-    d bytea;
     part record;
     dropped text[] := '{}';
 BEGIN
@@ -905,18 +938,16 @@ BEGIN
     END IF;
     -- no seal is made meanwhile
     LOCK TABLE steward.audit_seals IN SHARE ROW EXCLUSIVE MODE;
-    -- monthly partitions that end by older_than go whole (no one may write
-    -- to them from now on); the others lose their older records
+    -- the log's partitions with their bounds (NULL: unbounded, or default)
     CREATE TEMP TABLE audit_purge_parts ON COMMIT DROP AS
     SELECT c.oid::regclass AS rel, c.relname::text AS relname,
-           m IS NOT NULL AND (m + interval '1 month')::timestamp AT TIME ZONE 'UTC' <= older_than AS whole
+           substring(pg_get_expr(c.relpartbound, c.oid) FROM $re$FROM \('([^']*)'\)$re$)::timestamptz AS lower,
+           substring(pg_get_expr(c.relpartbound, c.oid) FROM $re$TO \('([^']*)'\)$re$)::timestamptz AS upper
     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    CROSS JOIN LATERAL (SELECT CASE WHEN c.relname ~ '^audit_log_y[0-9]{4}m(0[1-9]|1[0-2])$'
-                                    THEN to_date(substr(c.relname, 12, 4) || substr(c.relname, 17, 2), 'YYYYMM')
-                               END AS m) mm
-    WHERE i.inhparent = 'steward.audit_log'::regclass
-      AND (m IS NULL OR m::timestamp AT TIME ZONE 'UTC' < older_than);
-    FOR part IN SELECT * FROM audit_purge_parts WHERE whole ORDER BY relname LOOP
+    WHERE i.inhparent = 'steward.audit_log'::regclass;
+    -- partitions that end by older_than go whole: no one may write to them
+    -- from now on
+    FOR part IN SELECT * FROM audit_purge_parts WHERE upper <= older_than ORDER BY relname LOOP
         EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', part.rel);
     END LOOP;
     SELECT min(l.id), max(l.id) INTO lo, hi FROM steward.audit_log l WHERE l.xact_at < older_than;
@@ -924,19 +955,36 @@ BEGIN
         DROP TABLE audit_purge_parts;
         RETURN 0;
     END IF;
-    -- every sealed window the purge touches must still be intact
-    FOR s IN SELECT * FROM steward.audit_seals x
-             WHERE x.id_to > lo AND x.id_from <= hi ORDER BY x.id LOOP
-        SELECT w.records, w.records_digest INTO n, d FROM steward.audit_window(s.id_from, s.id_to) w;
-        IF (s.purge_seal IS NULL AND (n, d) IS DISTINCT FROM (s.records, s.records_digest))
-           OR (s.purge_seal IS NOT NULL AND (n, d) IS DISTINCT FROM (s.remaining, s.remaining_digest)) THEN
-            RAISE EXCEPTION 'the audit records of seal % do not match it: nothing was purged', s.id
+    -- the sealed windows the purge touches hold records of transactions that
+    -- began before their end (ids follow the clock): freeze the partitions
+    -- that can hold such records, so that what is checked below is what is
+    -- signed after
+    SELECT greatest(hi, max(x.id_to)) INTO reach_id
+    FROM steward.audit_seals x WHERE x.id_to > lo AND x.id_from <= hi;
+    reach := timestamptz '2000-01-01 00:00:00+00' + make_interval(secs => ((reach_id >> 22) + 1) / 1000.0);
+    FOR part IN SELECT * FROM audit_purge_parts
+                WHERE (upper IS NULL OR upper > older_than) AND (lower IS NULL OR lower < greatest(reach, older_than))
+                ORDER BY relname LOOP
+        EXECUTE format('LOCK TABLE %s IN SHARE MODE', part.rel);
+    END LOOP;
+    SELECT min(l.id), max(l.id) INTO lo, hi FROM steward.audit_log l WHERE l.xact_at < older_than;
+    -- every seal must be in its chain, and every window the purge touches
+    -- must match what was signed for it: a purge never launders tampering
+    FOR s IN SELECT * FROM steward.audit_seals x ORDER BY x.id LOOP
+        SELECT * INTO problem
+        FROM steward.audit_seal_problem(s, prev, s.id_to > lo AND s.id_from <= hi) p;
+        IF problem.reason IS NOT NULL THEN
+            RAISE EXCEPTION 'the audit log does not match its seals: nothing was purged'
                 USING ERRCODE = 'data_corrupted',
+                      DETAIL = problem.reason,
                       HINT = 'Run steward.audit_verify() to find the first broken record.';
         END IF;
+        prev := s.seal;
     END LOOP;
-    FOR part IN SELECT * FROM audit_purge_parts ORDER BY relname LOOP
-        IF part.whole THEN
+    FOR part IN SELECT * FROM audit_purge_parts
+                WHERE upper <= older_than OR lower IS NULL OR lower < older_than
+                ORDER BY relname LOOP
+        IF part.upper <= older_than THEN
             EXECUTE format('SELECT count(*) FROM %s', part.rel) INTO n;
             EXECUTE format('DROP TABLE %s', part.rel);
             dropped := dropped || part.relname;
