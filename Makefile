@@ -24,7 +24,8 @@ OBJS = \
 	src/rls/templates.o \
 	src/audit/audit.o \
 	src/audit/ddl.o \
-	src/audit/reads.o
+	src/audit/reads.o \
+	src/audit/sealer.o
 
 # The install script is generated from the per-capability SQL pieces, in
 # this order (a later piece may use what an earlier one created).

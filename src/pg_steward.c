@@ -39,6 +39,7 @@ _PG_init(void)
 	steward_audit_init();
 	steward_audit_ddl_init();
 	steward_audit_reads_init();
+	steward_audit_sealer_init();
 
 	MarkGUCPrefixReserved("steward");
 }

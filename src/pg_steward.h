@@ -22,5 +22,6 @@ extern void steward_token_init(void);
 extern void steward_audit_init(void);
 extern void steward_audit_ddl_init(void);
 extern void steward_audit_reads_init(void);
+extern void steward_audit_sealer_init(void);
 
 #endif							/* PG_STEWARD_H */
