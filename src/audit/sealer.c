@@ -33,6 +33,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
 #include "pg_steward.h"
 
@@ -49,12 +50,11 @@ static char *seal_database = NULL;
 static void
 seal_once(void)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "SELECT steward.audit_seal()");
+	debug_query_string = "SELECT steward.audit_seal()";
+	pgstat_report_activity(STATE_RUNNING, debug_query_string);
 
 	PG_TRY();
 	{
@@ -62,6 +62,12 @@ seal_once(void)
 		{
 			if (SPI_connect() != SPI_OK_CONNECT)
 				elog(ERROR, "SPI_connect failed");
+			/*
+			 * audit_seal() waits for another sealer or purge: never for
+			 * long, holding a snapshot that holds back vacuum
+			 */
+			if (SPI_execute("SET LOCAL lock_timeout = '10s'", false, 0) != SPI_OK_UTILITY)
+				elog(ERROR, "could not set lock_timeout");
 			if (SPI_execute("SELECT steward.audit_seal()", false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "steward.audit_seal() failed");
 			SPI_finish();
@@ -71,25 +77,29 @@ seal_once(void)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
+		/* as autovacuum does: report, clean up, go on with the next round */
+		HOLD_INTERRUPTS();
+		EmitErrorReport();
+		AbortOutOfAnyTransaction();
 		FlushErrorState();
-		AbortCurrentTransaction();
+		MemoryContextSwitchTo(TopMemoryContext);
+		RESUME_INTERRUPTS();
 		ereport(LOG,
-				(errmsg("pg_steward sealer: sealing failed: %s", edata->message)));
-		FreeErrorData(edata);
+				(errmsg("pg_steward sealer: sealing failed, trying again in %d s",
+						seal_interval)));
 	}
 	PG_END_TRY();
 
-	pgstat_report_stat(false);
+	debug_query_string = NULL;
+	pgstat_report_stat(true);
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
 void
 steward_sealer_main(Datum main_arg)
 {
+	TimestampTz next_run;
+
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -97,25 +107,42 @@ steward_sealer_main(Datum main_arg)
 	BackgroundWorkerInitializeConnection(seal_database, NULL, 0);
 	pgstat_report_appname("pg_steward sealer");
 
+	next_run = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   seal_interval * 1000L);
 	for (;;)
 	{
-		long		timeout = seal_interval > 0 ? seal_interval * 1000L : -1;
+		long		timeout = -1;
+		int			events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
 
-		(void) WaitLatch(MyLatch,
-						 WL_LATCH_SET | WL_EXIT_ON_PM_DEATH |
-						 (timeout > 0 ? WL_TIMEOUT : 0),
-						 timeout, PG_WAIT_EXTENSION);
+		if (seal_interval > 0)
+		{
+			timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+													  next_run);
+			events |= WL_TIMEOUT;
+		}
+		(void) WaitLatch(MyLatch, events, timeout, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 
 		if (ConfigReloadPending)
 		{
+			int			old_interval = seal_interval;
+
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
-			continue;			/* wait a whole (new) interval */
+			/* a new interval counts from now; a reload alone moves nothing */
+			if (seal_interval != old_interval)
+				next_run = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   seal_interval * 1000L);
 		}
-		if (seal_interval > 0)
-			seal_once();
+
+		/* woken early (a reload, another signal): wait on */
+		if (seal_interval <= 0 || GetCurrentTimestamp() < next_run)
+			continue;
+
+		seal_once();
+		next_run = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+											   seal_interval * 1000L);
 	}
 }
 
