@@ -115,5 +115,11 @@ WHERE operation = 'SELECT' ORDER BY id DESC LIMIT 1;
 CREATE INDEX ON products (name);
 SELECT detail ->> 'command_tag' AS tag, detail ->> 'object_identity' AS object
 FROM steward.audit_log WHERE operation = 'DDL' ORDER BY id DESC LIMIT 1;
+
+-- tamper evidence: every record carries a keyed digest, so an edit made
+-- directly in the log - even by a superuser - is found and named
+SELECT first_broken IS NULL AS intact FROM steward.audit_verify();
+UPDATE steward.audit_log SET actor_user = '99' WHERE id = :last_change;
+SELECT first_broken = :last_change AS names_the_record, reason FROM steward.audit_verify();
 ROLLBACK;
 \set ECHO none
