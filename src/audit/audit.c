@@ -151,6 +151,7 @@ typedef struct AuditRelInfo
 	bool		valid;
 	int			natts;
 	AuditColumn *columns;		/* natts of them */
+	int		   *jsonb_order;	/* column indexes in jsonb key order */
 	int			nkeys;
 	AttrNumber *keys;			/* key columns; nkeys == 0: the whole row */
 	bool		full_rows;
@@ -274,6 +275,23 @@ column_kind(Oid basetype)
 		default:
 			return COL_OUTPUT;
 	}
+}
+
+/*
+ * jsonb_key_cmp
+ *		jsonb's order of object keys (lengthCompareJsonbString): shorter
+ *		first, then bytewise.
+ */
+static int
+jsonb_key_cmp(const void *a, const void *b, void *arg)
+{
+	const AuditColumn *columns = arg;
+	const AuditColumn *ca = &columns[*(const int *) a];
+	const AuditColumn *cb = &columns[*(const int *) b];
+
+	if (ca->namelen != cb->namelen)
+		return ca->namelen > cb->namelen ? 1 : -1;
+	return memcmp(ca->name, cb->name, ca->namelen);
 }
 
 /*
@@ -522,6 +540,15 @@ get_audit_info(Relation rel, Trigger *trigger)
 			fmgr_info_cxt(outfunc, &col->output, info->cxt);
 		}
 	}
+	/*
+	 * jsonb sorts an object's keys (shorter first, then bytewise); pushed in
+	 * that order, its sort finds them sorted in one pass
+	 */
+	info->jsonb_order = palloc(sizeof(int) * desc->natts);
+	for (i = 0; i < desc->natts; i++)
+		info->jsonb_order[i] = i;
+	qsort_arg(info->jsonb_order, desc->natts, sizeof(int),
+			  jsonb_key_cmp, info->columns);
 	table_key_columns(rel, info);
 	MemoryContextSwitchTo(old);
 
@@ -721,13 +748,15 @@ row_to_jsonb(AuditRelInfo *info, HeapTuple tuple, TupleDesc desc,
 	JsonbValue *result;
 	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
 	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
-	int			i;
+	int			k;
 
 	heap_deform_tuple(tuple, desc, values, nulls);
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	for (i = 0; i < info->natts && i < desc->natts; i++)
+	for (k = 0; k < info->natts; k++)
 	{
-		if (info->columns[i].kind == COL_SKIP)
+		int			i = info->jsonb_order[k];
+
+		if (i >= desc->natts || info->columns[i].kind == COL_SKIP)
 			continue;
 		if (changed != NULL && !changed[i])
 			continue;
