@@ -1404,7 +1404,7 @@ next_event_id(void)
  *		event-specific columns (operation, schema, table, key, old, new,
  *		query, detail); this fills in who, when, where and which.
  */
-void
+static void
 steward_audit_write(Datum *values, bool *nulls)
 {
 	AuditWriter *w;
@@ -1491,12 +1491,49 @@ steward_audit_write(Datum *values, bool *nulls)
  *		creates a partition, then its indexes).  The row trigger keeps the
  *		writer open for the transaction instead.
  */
-void
+static void
 steward_audit_write_once(Datum *values, bool *nulls)
 {
 	steward_audit_write(values, nulls);
 	if (audit_writer != NULL)
 		close_writer();
+}
+
+/*
+ * steward_audit_event_write
+ *		Record a one-off event (see audit.h); detail is a jsonb datum, or 0.
+ */
+void
+steward_audit_event_write(const char *operation, const char *schema,
+						  const char *table, const char *query, Datum detail)
+{
+	Datum		values[AL_NCOLUMNS];
+	bool		nulls[AL_NCOLUMNS];
+
+	memset(nulls, true, sizeof(nulls));
+	values[AL_OPERATION] = CStringGetTextDatum(operation);
+	nulls[AL_OPERATION] = false;
+	if (schema != NULL)
+	{
+		values[AL_SCHEMA] = CStringGetTextDatum(schema);
+		nulls[AL_SCHEMA] = false;
+	}
+	if (table != NULL)
+	{
+		values[AL_TABLE] = CStringGetTextDatum(table);
+		nulls[AL_TABLE] = false;
+	}
+	if (query != NULL)
+	{
+		values[AL_QUERY] = CStringGetTextDatum(query);
+		nulls[AL_QUERY] = false;
+	}
+	if (detail != (Datum) 0)
+	{
+		values[AL_DETAIL] = detail;
+		nulls[AL_DETAIL] = false;
+	}
+	steward_audit_write_once(values, nulls);
 }
 
 /* ----------------------------------------------------------------
@@ -1685,8 +1722,7 @@ steward_audit_config_write(PG_FUNCTION_ARGS)
 	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	Oid			argtypes[8] = {REGCLASSOID, TEXTARRAYOID, NAMEARRAYOID, NAMEARRAYOID,
 	BOOLOID, BOOLOID, BOOLOID, NAMEOID};
-	Datum		values[AL_NCOLUMNS];
-	bool		lognulls[AL_NCOLUMNS];
+	Datum		detail = (Datum) 0;
 	int			i;
 
 	if (PG_ARGISNULL(0))
@@ -1742,30 +1778,19 @@ steward_audit_config_write(PG_FUNCTION_ARGS)
 	}
 
 	/* the change of configuration is itself an audited event */
-	memset(lognulls, true, sizeof(lognulls));
 	if (enable)
 	{
 		/* the options, so that narrowing the capture is visible too */
-		lognulls[AL_DETAIL] = false;
-		values[AL_DETAIL] = DirectFunctionCall1(jsonb_in,
-												CStringGetDatum(psprintf("{\"operations\": %s, \"exclude_columns\": %s, \"hash_columns\": %s, \"full_rows\": %s, \"skip_unchanged\": %s, \"capture_query\": %s}",
-																		 array_json(args[1]), array_json(args[2]), array_json(args[3]),
-																		 DatumGetBool(args[4]) ? "true" : "false",
-																		 DatumGetBool(args[5]) ? "true" : "false",
-																		 DatumGetBool(args[6]) ? "true" : "false")));
+		detail = DirectFunctionCall1(jsonb_in,
+									 CStringGetDatum(psprintf("{\"operations\": %s, \"exclude_columns\": %s, \"hash_columns\": %s, \"full_rows\": %s, \"skip_unchanged\": %s, \"capture_query\": %s}",
+															  array_json(args[1]), array_json(args[2]), array_json(args[3]),
+															  DatumGetBool(args[4]) ? "true" : "false",
+															  DatumGetBool(args[5]) ? "true" : "false",
+															  DatumGetBool(args[6]) ? "true" : "false")));
 	}
-	values[AL_OPERATION] = CStringGetTextDatum(enable ? "AUDIT ENABLE" : "AUDIT DISABLE");
-	lognulls[AL_OPERATION] = false;
-	values[AL_SCHEMA] = CStringGetTextDatum(get_namespace_name(get_rel_namespace(relid)));
-	lognulls[AL_SCHEMA] = false;
-	values[AL_TABLE] = CStringGetTextDatum(get_rel_name(relid));
-	lognulls[AL_TABLE] = false;
-	if (debug_query_string != NULL)
-	{
-		values[AL_QUERY] = CStringGetTextDatum(debug_query_string);
-		lognulls[AL_QUERY] = false;
-	}
-	steward_audit_write_once(values, lognulls);
+	steward_audit_event_write(enable ? "AUDIT ENABLE" : "AUDIT DISABLE",
+							  get_namespace_name(get_rel_namespace(relid)),
+							  get_rel_name(relid), debug_query_string, detail);
 
 	PG_RETURN_VOID();
 }
@@ -1844,32 +1869,15 @@ PG_FUNCTION_INFO_V1(steward_audit_event);
 Datum
 steward_audit_event(PG_FUNCTION_ARGS)
 {
-	Datum		values[AL_NCOLUMNS];
-	bool		nulls[AL_NCOLUMNS];
-
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("operation must not be NULL")));
-	memset(nulls, true, sizeof(nulls));
-	values[AL_OPERATION] = PG_GETARG_DATUM(0);
-	nulls[AL_OPERATION] = false;
-	if (!PG_ARGISNULL(1))
-	{
-		values[AL_SCHEMA] = PG_GETARG_DATUM(1);
-		nulls[AL_SCHEMA] = false;
-	}
-	if (!PG_ARGISNULL(2))
-	{
-		values[AL_TABLE] = PG_GETARG_DATUM(2);
-		nulls[AL_TABLE] = false;
-	}
-	if (!PG_ARGISNULL(3))
-	{
-		values[AL_DETAIL] = PG_GETARG_DATUM(3);
-		nulls[AL_DETAIL] = false;
-	}
-	steward_audit_write_once(values, nulls);
+	steward_audit_event_write(TextDatumGetCString(PG_GETARG_DATUM(0)),
+							  PG_ARGISNULL(1) ? NULL : TextDatumGetCString(PG_GETARG_DATUM(1)),
+							  PG_ARGISNULL(2) ? NULL : TextDatumGetCString(PG_GETARG_DATUM(2)),
+							  NULL,
+							  PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3));
 	PG_RETURN_VOID();
 }
 

@@ -23,15 +23,13 @@ enum
 };
 
 /*
- * Insert one record into steward.audit_log.  values/nulls have one entry
- * per column of the log; the caller fills the event's own columns
- * (operation, schema and table, key, old and new values, query, detail)
- * and this fills in who, when, where and which transaction.
+ * A one-off event of pg_steward's own (audit_enable, audit_reads, DDL, a
+ * read, a maintenance function): operation and, each may be NULL, the
+ * schema and table it is about, the statement's text and a jsonb detail.
  */
-extern void steward_audit_write(Datum *values, bool *nulls);
-
-/* The same for a one-off event: the writer is closed again afterwards. */
-extern void steward_audit_write_once(Datum *values, bool *nulls);
+extern void steward_audit_event_write(const char *operation, const char *schema,
+									  const char *table, const char *query,
+									  Datum detail);
 
 /* Whether this transaction's month has its own partition of the log. */
 extern bool steward_audit_has_month_partition(void);

@@ -146,8 +146,6 @@ steward_audit_ddl(PG_FUNCTION_ARGS)
 		char	   *original = spi_text(tuple, desc, 4);
 		JsonbParseState *state = NULL;
 		JsonbValue *detail;
-		Datum		values[STEWARD_AUDIT_NCOLUMNS];
-		bool		nulls[STEWARD_AUDIT_NCOLUMNS];
 
 		pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 		push_pair(&state, "command_tag", tag);
@@ -172,22 +170,8 @@ steward_audit_ddl(PG_FUNCTION_ARGS)
 			continue;
 		}
 
-		memset(nulls, true, sizeof(nulls));
-		values[STEWARD_AUDIT_OPERATION] = CStringGetTextDatum("DDL");
-		nulls[STEWARD_AUDIT_OPERATION] = false;
-		if (schema != NULL)
-		{
-			values[STEWARD_AUDIT_SCHEMA] = CStringGetTextDatum(schema);
-			nulls[STEWARD_AUDIT_SCHEMA] = false;
-		}
-		values[STEWARD_AUDIT_DETAIL] = JsonbPGetDatum(JsonbValueToJsonb(detail));
-		nulls[STEWARD_AUDIT_DETAIL] = false;
-		if (debug_query_string != NULL)
-		{
-			values[STEWARD_AUDIT_QUERY] = CStringGetTextDatum(debug_query_string);
-			nulls[STEWARD_AUDIT_QUERY] = false;
-		}
-		steward_audit_write_once(values, nulls);
+		steward_audit_event_write("DDL", schema, NULL, debug_query_string,
+								  JsonbPGetDatum(JsonbValueToJsonb(detail)));
 	}
 	SPI_finish();
 	PG_RETURN_VOID();

@@ -154,8 +154,6 @@ record_read(Oid relid, uint64 rows, const char *how, const char *query)
 	JsonbValue	k;
 	JsonbValue	v;
 	JsonbValue *detail;
-	Datum		values[STEWARD_AUDIT_NCOLUMNS];
-	bool		nulls[STEWARD_AUDIT_NCOLUMNS];
 	char	   *schema = get_namespace_name(get_rel_namespace(relid));
 	char	   *table = get_rel_name(relid);
 
@@ -193,21 +191,8 @@ record_read(Oid relid, uint64 rows, const char *how, const char *query)
 	pushJsonbValue(&state, WJB_VALUE, &v);
 	detail = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 
-	memset(nulls, true, sizeof(nulls));
-	values[STEWARD_AUDIT_OPERATION] = CStringGetTextDatum("SELECT");
-	nulls[STEWARD_AUDIT_OPERATION] = false;
-	values[STEWARD_AUDIT_SCHEMA] = CStringGetTextDatum(schema);
-	nulls[STEWARD_AUDIT_SCHEMA] = false;
-	values[STEWARD_AUDIT_TABLE] = CStringGetTextDatum(table);
-	nulls[STEWARD_AUDIT_TABLE] = false;
-	values[STEWARD_AUDIT_DETAIL] = JsonbPGetDatum(JsonbValueToJsonb(detail));
-	nulls[STEWARD_AUDIT_DETAIL] = false;
-	if (query != NULL)
-	{
-		values[STEWARD_AUDIT_QUERY] = CStringGetTextDatum(query);
-		nulls[STEWARD_AUDIT_QUERY] = false;
-	}
-	steward_audit_write_once(values, nulls);
+	steward_audit_event_write("SELECT", schema, table, query,
+							  JsonbPGetDatum(JsonbValueToJsonb(detail)));
 }
 
 /*
@@ -320,8 +305,6 @@ steward_audit_reads_write(PG_FUNCTION_ARGS)
 	bool		enable;
 	Oid			argtypes[2] = {REGCLASSOID, NAMEOID};
 	Datum		args[2];
-	Datum		values[STEWARD_AUDIT_NCOLUMNS];
-	bool		nulls[STEWARD_AUDIT_NCOLUMNS];
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -358,19 +341,9 @@ steward_audit_reads_write(PG_FUNCTION_ARGS)
 	CacheInvalidateRelcacheByRelid(get_relname_relid("audit_read_tables",
 													 get_namespace_oid("steward", false)));
 
-	memset(nulls, true, sizeof(nulls));
-	values[STEWARD_AUDIT_OPERATION] = CStringGetTextDatum(enable ? "AUDIT READS ENABLE" : "AUDIT READS DISABLE");
-	nulls[STEWARD_AUDIT_OPERATION] = false;
-	values[STEWARD_AUDIT_SCHEMA] = CStringGetTextDatum(get_namespace_name(get_rel_namespace(relid)));
-	nulls[STEWARD_AUDIT_SCHEMA] = false;
-	values[STEWARD_AUDIT_TABLE] = CStringGetTextDatum(get_rel_name(relid));
-	nulls[STEWARD_AUDIT_TABLE] = false;
-	if (debug_query_string != NULL)
-	{
-		values[STEWARD_AUDIT_QUERY] = CStringGetTextDatum(debug_query_string);
-		nulls[STEWARD_AUDIT_QUERY] = false;
-	}
-	steward_audit_write_once(values, nulls);
+	steward_audit_event_write(enable ? "AUDIT READS ENABLE" : "AUDIT READS DISABLE",
+							  get_namespace_name(get_rel_namespace(relid)),
+							  get_rel_name(relid), debug_query_string, (Datum) 0);
 
 	PG_RETURN_VOID();
 }
