@@ -391,7 +391,7 @@ SELECT steward.audit_maintain(-1);
 -- clean up
 DROP VIEW audit_seen;
 DROP EXTENSION pgcrypto;
-DROP TABLE items, nokey, ident, events, tmp_audit;
+DROP TABLE items, nokey, ident, events, tmp_audit, ddl_tmp;
 REVOKE CREATE ON SCHEMA public FROM audit_owner;
 DROP ROLE audit_owner;
 DROP ROLE audit_app;
