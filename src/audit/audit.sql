@@ -183,6 +183,26 @@ BEGIN
         DROP TABLE audit_maintain_moved;
         RETURN NEXT format('steward.%I', name)::regclass;
     END LOOP;
+    -- The partitions that receive records (this month's and later ones, and
+    -- the default) must not have a summary of the page range being filled:
+    -- the bloom summary of such a range is rebuilt and compressed on every
+    -- insert (about 0.2 ms each), where an unsummarized range costs nothing
+    -- until autosummarize summarizes it once full.  Building an index
+    -- summarizes the last, partial range (CREATE INDEX above, a restore,
+    -- REINDEX, TRUNCATE): undo that here.
+    FOR name IN SELECT 'audit_log_default'
+                UNION ALL
+                SELECT format('audit_log_y%sm%s', to_char(m2, 'YYYY'), to_char(m2, 'MM'))
+                FROM generate_series(date_trunc('month', now() AT TIME ZONE 'UTC'),
+                                     date_trunc('month', now() AT TIME ZONE 'UTC')
+                                       + make_interval(months => months_ahead),
+                                     interval '1 month') AS m2
+    LOOP
+        CONTINUE WHEN to_regclass(format('steward.%I', name || '_row')) IS NULL;
+        PERFORM brin_desummarize_range(format('steward.%I', name || '_row')::regclass,
+                    greatest(pg_relation_size(format('steward.%I', name)::regclass)
+                             / current_setting('block_size')::bigint - 1, 0));
+    END LOOP;
 END
 $$;
 
