@@ -33,6 +33,7 @@
 
 #include <math.h>
 
+#include "access/brin_revmap.h"
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
@@ -41,6 +42,7 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am_d.h"
 #include "catalog/pg_index.h"
 #include "access/skey.h"
 #include "catalog/indexing.h"
@@ -49,12 +51,17 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
-#include <openssl/evp.h>
+/* SHA256_*: see "Record digests" below */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include "common/hmac.h"
 #include "common/sha2.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
+#include "storage/bufmgr.h"
+#include "storage/proc.h"
+#include "tcop/utility.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -170,14 +177,54 @@ typedef struct AuditWriter
 	Relation	rel;
 	EState	   *estate;
 	ResultRelInfo *rri;
-	TupleTableSlot *slot;
+	TupleTableSlot *slot;		/* for one record */
+	TupleTableSlot **slots;		/* for a batch, made as needed */
+	int			nslots;
 } AuditWriter;
+
+/*
+ * Records of a statement's row changes are collected in a batch and written
+ * together when the statement ends (or the batch fills), with
+ * heap_multi_insert as COPY does: one WAL record and one buffer lock per
+ * page instead of per record.  A batch belongs to a frame: the end of a
+ * statement (ExecutorFinish, where its AFTER triggers fire) or a COPY FROM.
+ * A record joins the innermost frame's batch only when it is made in the
+ * frame's own transaction and subtransaction, so that a batch is always
+ * written by the (sub)transaction whose changes it records: a subtransaction
+ * begun inside the statement (a PL/pgSQL exception block in a trigger)
+ * writes its records directly, and an error discards the frame's batch
+ * along with the changes.  Changes made outside any frame (the statement
+ * that loaded the library, TRUNCATE) are written directly too.
+ */
+#define AUDIT_BATCH_RECORDS	1000
+#define AUDIT_BATCH_BYTES	(256 * 1024)
+
+typedef struct AuditBatch
+{
+	MemoryContext cxt;			/* holds the records */
+	int			nrecords;
+	Size		nbytes;
+	HeapTuple	records[AUDIT_BATCH_RECORDS];
+	struct AuditBatch *next;	/* free list */
+} AuditBatch;
+
+typedef struct AuditFrame
+{
+	LocalTransactionId lxid;	/* the frame's transaction ... */
+	SubTransactionId subid;		/* ... and subtransaction */
+	AuditBatch *batch;			/* NULL until a record comes */
+	struct AuditFrame *outer;
+} AuditFrame;
 
 static HTAB *audit_rels = NULL;
 static MemoryContext audit_cache_cxt = NULL;
 static MemoryContext audit_event_cxt = NULL;	/* reset for each event */
 static AuditWriter *audit_writer = NULL;
-static bool audit_writing = false;	/* inside ExecSimpleRelationInsert */
+static bool audit_writing = false;	/* inserting records */
+static AuditFrame *audit_frame = NULL;	/* innermost frame */
+static AuditBatch *spare_batches = NULL;
+static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 /* Per-backend facts, computed once */
 static bool backend_facts_done = false;
@@ -1001,6 +1048,8 @@ close_writer(void)
 	ResourceOwner save_owner = CurrentResourceOwner;
 
 	CurrentResourceOwner = TopTransactionResourceOwner;
+	for (int i = 0; i < audit_writer->nslots; i++)
+		ExecDropSingleTupleTableSlot(audit_writer->slots[i]);
 	ExecCloseIndices(audit_writer->rri);
 	ExecResetTupleTable(audit_writer->estate->es_tupleTable, false);
 	table_close(audit_writer->rel, NoLock);
@@ -1100,73 +1149,53 @@ backend_facts(void)
  * ----------------------------------------------------------------
  *
  * A record's digest is computed for every record written, so it avoids
- * what makes PostgreSQL's generic cryptohash/HMAC functions costly per
- * call (a new OpenSSL context with an algorithm fetch, and resource owner
- * bookkeeping): one SHA-256 context is kept for the backend, and HMAC is
- * built from it (RFC 2104) with the key's inner and outer pads prepared
- * once per key.
+ * what makes PostgreSQL's generic cryptohash/HMAC functions (and OpenSSL's
+ * EVP interface) costly per call: a context set up and torn down, with an
+ * algorithm fetch and resource owner bookkeeping.  SHA-256 runs on a
+ * context on the stack (OpenSSL's SHA256_* functions: deprecated in
+ * OpenSSL 3 in favour of EVP, still there, and the same code underneath),
+ * and HMAC (RFC 2104) starts from the states after the key's inner and
+ * outer pads, prepared once per key.
  */
-static EVP_MD_CTX *sha_ctx = NULL;
-static EVP_MD *sha_md = NULL;
-static char *pads_key = NULL;	/* the key the pads were made for */
-static uint8 ipad[64];
-static uint8 opad[64];
+static char *pads_key = NULL;	/* the key the pad states were made for */
+static SHA256_CTX ipad_state;
+static SHA256_CTX opad_state;
 
 /*
- * sha_begin
- *		Start a SHA-256 computation in the backend's context.
+ * sha256
+ *		SHA-256 of data.
  */
 static void
-sha_begin(void)
+sha256(const void *data, size_t len, uint8 *out)
 {
-	if (sha_ctx == NULL)
-	{
-		sha_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-		sha_ctx = EVP_MD_CTX_new();
-		if (sha_md == NULL || sha_ctx == NULL)
-			elog(ERROR, "could not set up SHA-256");
-	}
-	if (EVP_DigestInit_ex(sha_ctx, sha_md, NULL) != 1)
-		elog(ERROR, "could not start SHA-256");
-}
+	SHA256_CTX	c;
 
-static void
-sha_update(const void *data, size_t len)
-{
-	if (len > 0 && EVP_DigestUpdate(sha_ctx, data, len) != 1)
+	if (SHA256_Init(&c) != 1 || SHA256_Update(&c, data, len) != 1 ||
+		SHA256_Final(out, &c) != 1)
 		elog(ERROR, "could not compute SHA-256");
-}
-
-static void
-sha_end(uint8 *out)
-{
-	if (EVP_DigestFinal_ex(sha_ctx, out, NULL) != 1)
-		elog(ERROR, "could not finish SHA-256");
 }
 
 /*
  * hmac_begin
- *		Start an HMAC-SHA256 with steward.audit_key: the inner hash, begun
- *		with the key's inner pad.
+ *		Start an HMAC-SHA256 with steward.audit_key in c: the inner hash,
+ *		after the key's inner pad.
  */
 static void
-hmac_begin(void)
+hmac_begin(SHA256_CTX *c)
 {
 	const char *key = audit_key ? audit_key : "";
 
 	if (pads_key == NULL || strcmp(pads_key, key) != 0)
 	{
 		uint8		k[64];
+		uint8		ipad[64];
+		uint8		opad[64];
 		size_t		klen = strlen(key);
 		int			i;
 
 		memset(k, 0, sizeof(k));
 		if (klen > 64)
-		{
-			sha_begin();
-			sha_update(key, klen);
-			sha_end(k);
-		}
+			sha256(key, klen, k);
 		else
 			memcpy(k, key, klen);
 		for (i = 0; i < 64; i++)
@@ -1174,31 +1203,37 @@ hmac_begin(void)
 			ipad[i] = k[i] ^ 0x36;
 			opad[i] = k[i] ^ 0x5c;
 		}
+		if (SHA256_Init(&ipad_state) != 1 || SHA256_Update(&ipad_state, ipad, 64) != 1 ||
+			SHA256_Init(&opad_state) != 1 || SHA256_Update(&opad_state, opad, 64) != 1)
+			elog(ERROR, "could not compute SHA-256");
+		explicit_bzero(k, sizeof(k));
+		explicit_bzero(ipad, sizeof(ipad));
+		explicit_bzero(opad, sizeof(opad));
 		if (pads_key != NULL)
 			pfree(pads_key);
 		pads_key = MemoryContextStrdup(TopMemoryContext, key);
 	}
-	sha_begin();
-	sha_update(ipad, 64);
+	*c = ipad_state;
 }
 
 /*
  * hmac_end
- *		Finish the HMAC into out (32 bytes).
+ *		Finish the HMAC begun in c into out (32 bytes).
  */
 static void
-hmac_end(uint8 *out)
+hmac_end(SHA256_CTX *c, uint8 *out)
 {
 	uint8		inner[PG_SHA256_DIGEST_LENGTH];
 
-	sha_end(inner);
-	sha_begin();
-	sha_update(opad, 64);
-	sha_update(inner, sizeof(inner));
-	sha_end(out);
+	if (SHA256_Final(inner, c) != 1)
+		elog(ERROR, "could not compute SHA-256");
+	*c = opad_state;
+	if (SHA256_Update(c, inner, sizeof(inner)) != 1 || SHA256_Final(out, c) != 1)
+		elog(ERROR, "could not compute SHA-256");
+	explicit_bzero(c, sizeof(*c));
 }
 
-/* The encoded record, hashed in one call (each call into OpenSSL costs) */
+/* The encoded record, hashed in one call */
 static StringInfo digest_buf = NULL;
 
 /*
@@ -1206,50 +1241,53 @@ static StringInfo digest_buf = NULL;
  *		Append one field to the encoded record: a presence byte, then a
  *		length and the bytes, so that no two different records encode alike.
  */
-static void
+static inline void
 digest_add(const void *data, uint32 len, bool present)
 {
-	uint8		flag = present ? 1 : 0;
+	char	   *p;
 	uint32		nlen = pg_hton32(len);
 
-	appendBinaryStringInfo(digest_buf, (const char *) &flag, 1);
+	if ((Size) digest_buf->len + 5 + len >= (Size) digest_buf->maxlen)
+		enlargeStringInfo(digest_buf, 5 + len);
+	p = digest_buf->data + digest_buf->len;
+	*p = present ? 1 : 0;
 	if (present)
 	{
-		appendBinaryStringInfo(digest_buf, (const char *) &nlen, 4);
-		appendBinaryStringInfo(digest_buf, data, len);
+		memcpy(p + 1, &nlen, 4);
+		memcpy(p + 5, data, len);
+		digest_buf->len += 5 + len;
 	}
+	else
+		digest_buf->len += 1;
+}
+
+/*
+ * jsonb_value_digest
+ *		SHA-256 of a jsonb value's binary form: what a record's digest covers
+ *		for old_values and new_values, and what redaction keeps (as hex).
+ *		The binary form is canonical (keys sorted and unique, numbers
+ *		normalized), the same for a value built here and one parsed back
+ *		from its text by a restore, and much cheaper to hash than the text.
+ */
+static void
+jsonb_value_digest(Datum value, uint8 *out)
+{
+	Jsonb	   *jb = DatumGetJsonbP(value);
+
+	sha256(VARDATA(jb), VARSIZE(jb) - VARHDRSZ, out);
 }
 
 /*
  * jsonb_value_hash
- *		SHA-256 of a jsonb value's binary form, as hex: what a digest covers
- *		for a jsonb column, and what redaction keeps.  The binary form is
- *		canonical (keys sorted and unique, numbers normalized), the same for
- *		a value built here and one parsed back from its text by a restore,
- *		and much cheaper to hash than the text.  Uses its own context: the
- *		record's HMAC may be in progress in the backend's.
+ *		jsonb_value_digest as hex.
  */
 static char *
 jsonb_value_hash(Datum value)
 {
-	static EVP_MD_CTX *ctx = NULL;
-	Jsonb	   *jb = DatumGetJsonbP(value);
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	char	   *hex = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
 
-	if (ctx == NULL)
-	{
-		ctx = EVP_MD_CTX_new();
-		if (ctx == NULL)
-			elog(ERROR, "could not set up SHA-256");
-	}
-	if (sha_md == NULL)
-		sha_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (sha_md == NULL ||
-		EVP_DigestInit_ex(ctx, sha_md, NULL) != 1 ||
-		EVP_DigestUpdate(ctx, VARDATA(jb), VARSIZE(jb) - VARHDRSZ) != 1 ||
-		EVP_DigestFinal_ex(ctx, digest, NULL) != 1)
-		elog(ERROR, "could not compute a value hash");
+	jsonb_value_digest(value, digest);
 	hex_encode((const char *) digest, sizeof(digest), hex);
 	hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
 	return hex;
@@ -1260,36 +1298,18 @@ jsonb_value_hash(Datum value)
  *		The digest of a record: HMAC-SHA256 with steward.audit_key (with an
  *		empty key when none is set, which detects accidents, not attacks)
  *		over every column but row_hash (derived) and the digest itself.
- *		jsonb columns enter as the SHA-256 of their canonical text - or, for
- *		a redacted column, as the hash kept in "redacted" - so redaction
- *		keeps the digest valid.
+ *		old_values and new_values enter as the SHA-256 of their binary form
+ *		- or, for a redacted one, as the hash kept in "redacted" - so
+ *		redaction keeps the digest valid; the other jsonb columns (the key,
+ *		the detail) enter as their binary form.
  */
 static bytea *
 record_digest(Datum *values, bool *nulls)
 {
 	Jsonb	   *redacted = nulls[AL_REDACTED] ? NULL : DatumGetJsonbP(values[AL_REDACTED]);
 	bytea	   *result = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
-	char	   *hashes[AL_NCOLUMNS];
+	SHA256_CTX	c;
 	int			i;
-
-	/* the jsonb columns' hashes first: they use a context of their own */
-	for (i = 0; i < AL_NCOLUMNS; i++)
-	{
-		hashes[i] = NULL;
-		if (i == AL_ROW_KEY || i == AL_OLD || i == AL_NEW || i == AL_DETAIL)
-		{
-			static const char *const names[] = {"row_key", "old_values", "new_values", "detail"};
-			const char *name = names[i == AL_ROW_KEY ? 0 : i == AL_OLD ? 1 : i == AL_NEW ? 2 : 3];
-			JsonbValue	buf;
-			JsonbValue *kept = redacted ?
-			getKeyJsonValueFromContainer(&redacted->root, name, strlen(name), &buf) : NULL;
-
-			if (kept != NULL && kept->type == jbvString)
-				hashes[i] = pnstrdup(kept->val.string.val, kept->val.string.len);
-			else if (!nulls[i])
-				hashes[i] = jsonb_value_hash(values[i]);
-		}
-	}
 
 	if (digest_buf == NULL)
 	{
@@ -1324,11 +1344,44 @@ record_digest(Datum *values, bool *nulls)
 					digest_add(&v, sizeof(v), !nulls[i]);
 				}
 				break;
-			case AL_ROW_KEY:
 			case AL_OLD:
 			case AL_NEW:
+				{
+					const char *name = (i == AL_OLD) ? "old_values" : "new_values";
+					JsonbValue	buf;
+					JsonbValue *kept = redacted ?
+					getKeyJsonValueFromContainer(&redacted->root, name, strlen(name), &buf) : NULL;
+					uint8		h[PG_SHA256_DIGEST_LENGTH];
+
+					if (kept != NULL && kept->type == jbvString &&
+						kept->val.string.len == PG_SHA256_DIGEST_LENGTH * 2 &&
+						strspn(pnstrdup(kept->val.string.val, kept->val.string.len),
+							   "0123456789abcdef") == PG_SHA256_DIGEST_LENGTH * 2)
+					{
+						hex_decode(kept->val.string.val, kept->val.string.len, (char *) h);
+						digest_add(h, sizeof(h), true);
+					}
+					else if (kept != NULL)
+						digest_add("", 0, true);	/* not a hash: cannot match */
+					else if (!nulls[i])
+					{
+						jsonb_value_digest(values[i], h);
+						digest_add(h, sizeof(h), true);
+					}
+					else
+						digest_add(NULL, 0, false);
+				}
+				break;
+			case AL_ROW_KEY:
 			case AL_DETAIL:
-				digest_add(hashes[i], hashes[i] ? strlen(hashes[i]) : 0, hashes[i] != NULL);
+				if (nulls[i])
+					digest_add(NULL, 0, false);
+				else
+				{
+					Jsonb	   *jb = DatumGetJsonbP(values[i]);
+
+					digest_add(VARDATA(jb), VARSIZE(jb) - VARHDRSZ, true);
+				}
 				break;
 			case AL_CLIENT_ADDR:
 				if (nulls[i])
@@ -1352,9 +1405,10 @@ record_digest(Datum *values, bool *nulls)
 				break;
 		}
 	}
-	hmac_begin();
-	sha_update(digest_buf->data, digest_buf->len);
-	hmac_end((uint8 *) VARDATA(result));
+	hmac_begin(&c);
+	if (SHA256_Update(&c, digest_buf->data, digest_buf->len) != 1)
+		elog(ERROR, "could not compute SHA-256");
+	hmac_end(&c, (uint8 *) VARDATA(result));
 	SET_VARSIZE(result, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 	/* a huge query text would otherwise stay allocated */
 	if (digest_buf->maxlen > 65536)
@@ -1399,21 +1453,16 @@ next_event_id(void)
 }
 
 /*
- * steward_audit_write
- *		Insert one record into steward.audit_log.  values/nulls hold the
- *		event-specific columns (operation, schema, table, key, old, new,
- *		query, detail); this fills in who, when, where and which.
+ * fill_record
+ *		Complete a record: values/nulls hold the event-specific columns
+ *		(operation, schema, table, key, old, new, query, detail); this fills
+ *		in who, when, where and which, and the digest.
  */
 static void
-steward_audit_write(Datum *values, bool *nulls)
+fill_record(Datum *values, bool *nulls)
 {
-	AuditWriter *w;
 	const StewardContext *ctx = steward_context_get();
-	TupleTableSlot *slot;
-	MemoryContext old;
 
-	w = get_writer();
-	slot = w->slot;
 	backend_facts();
 
 	values[AL_ID] = Int64GetDatum(next_event_id());
@@ -1450,17 +1499,40 @@ steward_audit_write(Datum *values, bool *nulls)
 
 	values[AL_DIGEST] = PointerGetDatum(record_digest(values, nulls));
 	nulls[AL_DIGEST] = false;
+}
 
-	/*
-	 * A record written while writing a record (a trigger or an index
-	 * expression that someone put on the log writes to an audited table)
-	 * would reuse the slot and memory of the outer one.
-	 */
+/*
+ * check_not_writing
+ *		A record written while writing records (a trigger or an index
+ *		expression that someone put on the log writes to an audited table)
+ *		would reuse the writer's slots and memory.
+ */
+static void
+check_not_writing(void)
+{
 	if (audit_writing)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("cannot write an audit record while writing another one"),
 				 errhint("Remove triggers and expression indexes that were added to steward.audit_log.")));
+}
+
+/*
+ * steward_audit_write
+ *		Insert one record into steward.audit_log now (see fill_record for
+ *		what values/nulls hold).
+ */
+static void
+steward_audit_write(Datum *values, bool *nulls)
+{
+	AuditWriter *w;
+	TupleTableSlot *slot;
+	MemoryContext old;
+
+	w = get_writer();
+	slot = w->slot;
+	fill_record(values, nulls);
+	check_not_writing();
 
 	ExecClearTuple(slot);
 	memcpy(slot->tts_values, values, sizeof(Datum) * AL_NCOLUMNS);
@@ -1481,6 +1553,351 @@ steward_audit_write(Datum *values, bool *nulls)
 	PG_END_TRY();
 	MemoryContextSwitchTo(old);
 	ResetPerTupleExprContext(w->estate);
+}
+
+/* ----------------------------------------------------------------
+ *		Batches (see AuditBatch)
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * batch_get
+ *		An empty batch, from the free list when there is one.
+ */
+static AuditBatch *
+batch_get(void)
+{
+	AuditBatch *b = spare_batches;
+
+	if (b != NULL)
+	{
+		spare_batches = b->next;
+		return b;
+	}
+	b = MemoryContextAlloc(TopMemoryContext, sizeof(AuditBatch));
+	b->cxt = AllocSetContextCreate(TopMemoryContext, "steward audit batch",
+								   ALLOCSET_DEFAULT_SIZES);
+	b->nrecords = 0;
+	b->nbytes = 0;
+	b->next = NULL;
+	return b;
+}
+
+/*
+ * only_brin_indexes
+ *		Whether every index of the writer's partition is a BRIN index
+ *		without a predicate (the log's own are).
+ */
+static bool
+only_brin_indexes(ResultRelInfo *rri)
+{
+	for (int j = 0; j < rri->ri_NumIndices; j++)
+	{
+		if (rri->ri_IndexRelationDescs[j] == NULL ||
+			rri->ri_IndexRelationDescs[j]->rd_rel->relam != BRIN_AM_OID ||
+			rri->ri_IndexRelationInfo[j]->ii_Predicate != NIL)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * brin_range_summarized
+ *		Whether a BRIN index has a summary (or a summarization in progress)
+ *		for the page range starting at heapBlk.
+ */
+static bool
+brin_range_summarized(BrinRevmap *revmap, BlockNumber heapBlk)
+{
+	Buffer		buf = InvalidBuffer;
+	OffsetNumber off;
+	BrinTuple  *tup;
+
+	tup = brinGetTupleForHeapBlock(revmap, heapBlk, &buf, &off, NULL,
+								   BUFFER_LOCK_SHARE, NULL);
+	if (tup != NULL)
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+	if (BufferIsValid(buf))
+		ReleaseBuffer(buf);
+	return tup != NULL;
+}
+
+/*
+ * brin_index_batch
+ *		Index entries for a batch just inserted (slots[0..n-1] hold the
+ *		records and their TIDs), when every index is a BRIN index.
+ *
+ * BRIN inserts nothing for a page range without a summary (brininsert
+ * looks the range up, finds nothing and returns), and records fill the
+ * log's last range, which has none until autovacuum summarizes it once
+ * full.  Looking each range of the batch up once, instead of once per
+ * record and index, gives the same index: the records are already in the
+ * heap when we look, so a summarization that begins after the look-up
+ * scans them, and one that began before left a placeholder, which the
+ * look-up finds (the records of that range are then inserted one by one).
+ * The first record of a range is always inserted, for brininsert's
+ * autosummarize request for the range before it.
+ */
+static void
+brin_index_batch(AuditWriter *w, int n)
+{
+	ResultRelInfo *rri = w->rri;
+	ExprContext *econtext = GetPerTupleExprContext(w->estate);
+	Datum		values[INDEX_MAX_KEYS];
+	bool		isnull[INDEX_MAX_KEYS];
+
+	for (int j = 0; j < rri->ri_NumIndices; j++)
+	{
+		Relation	idx = rri->ri_IndexRelationDescs[j];
+		IndexInfo  *ii = rri->ri_IndexRelationInfo[j];
+		BlockNumber pages_per_range;
+		BrinRevmap *revmap = brinRevmapInitialize(idx, &pages_per_range, NULL);
+		BlockNumber range = InvalidBlockNumber;
+		bool		summarized = false;
+
+		for (int i = 0; i < n; i++)
+		{
+			ItemPointer tid = &w->slots[i]->tts_tid;
+			BlockNumber blk = ItemPointerGetBlockNumber(tid);
+			BlockNumber start = blk - blk % pages_per_range;
+
+			if (start != range)
+			{
+				range = start;
+				summarized = brin_range_summarized(revmap, start);
+			}
+			if (!summarized &&
+				!(blk == start && ItemPointerGetOffsetNumber(tid) == FirstOffsetNumber))
+				continue;
+			econtext->ecxt_scantuple = w->slots[i];
+			FormIndexDatum(ii, w->slots[i], w->estate, values, isnull);
+			index_insert(idx, values, isnull, tid, w->rel, UNIQUE_CHECK_NO, false, ii);
+			ResetPerTupleExprContext(w->estate);
+		}
+		brinRevmapTerminate(revmap);
+	}
+}
+
+/*
+ * batch_write
+ *		Insert a batch's records into the log (the transaction's partition,
+ *		its indexes) and empty it.  The records share their transaction's
+ *		start time, so the partition's bound is checked once; they were
+ *		built with every NOT NULL column set, and the partition has no
+ *		triggers or CHECK constraints (current_batch).
+ */
+static void
+batch_write(AuditBatch *b)
+{
+	AuditWriter *w;
+	int			n = b->nrecords;
+	int			i;
+
+	if (n == 0)
+		return;
+	check_not_writing();
+	w = get_writer();
+	if (w->nslots < n)
+	{
+		/* the writer's, like the writer: see get_writer */
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+		ResourceOwner save_owner = CurrentResourceOwner;
+
+		CurrentResourceOwner = TopTransactionResourceOwner;
+		if (w->slots == NULL)
+			w->slots = palloc(sizeof(TupleTableSlot *) * AUDIT_BATCH_RECORDS);
+		while (w->nslots < n)
+			w->slots[w->nslots++] = MakeSingleTupleTableSlot(RelationGetDescr(w->rel),
+															  &TTSOpsHeapTuple);
+		CurrentResourceOwner = save_owner;
+		MemoryContextSwitchTo(old);
+	}
+
+	audit_writing = true;
+	PG_TRY();
+	{
+		for (i = 0; i < n; i++)
+			ExecStoreHeapTuple(b->records[i], w->slots[i], false);
+		if (w->rel->rd_rel->relispartition)
+			ExecPartitionCheck(w->rri, w->slots[0], w->estate, true);
+		table_multi_insert(w->rel, w->slots, n, GetCurrentCommandId(true), 0, NULL);
+		if (only_brin_indexes(w->rri))
+			brin_index_batch(w, n);
+		else if (w->rri->ri_NumIndices > 0)
+		{
+			for (i = 0; i < n; i++)
+			{
+				list_free(ExecInsertIndexTuples(w->rri, w->slots[i], w->estate,
+												false, false, NULL, NIL));
+				ResetPerTupleExprContext(w->estate);
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		audit_writing = false;
+		for (i = 0; i < n; i++)
+			ExecClearTuple(w->slots[i]);
+		b->nrecords = 0;
+		b->nbytes = 0;
+		MemoryContextReset(b->cxt);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * batch_add
+ *		Complete a record and add it to a batch, which is written when full.
+ */
+static void
+batch_add(AuditBatch *b, Datum *values, bool *nulls)
+{
+	AuditWriter *w = get_writer();
+	MemoryContext old;
+	HeapTuple	tuple;
+
+	fill_record(values, nulls);
+	old = MemoryContextSwitchTo(b->cxt);
+	tuple = heap_form_tuple(RelationGetDescr(w->rel), values, nulls);
+	MemoryContextSwitchTo(old);
+	b->records[b->nrecords++] = tuple;
+	b->nbytes += tuple->t_len;
+	if (b->nrecords >= AUDIT_BATCH_RECORDS || b->nbytes >= AUDIT_BATCH_BYTES)
+		batch_write(b);
+}
+
+/*
+ * current_batch
+ *		The batch a record of the current change joins, or NULL when it must
+ *		be written at once (no frame, or a (sub)transaction other than the
+ *		frame's).
+ */
+static AuditBatch *
+current_batch(void)
+{
+	AuditFrame *f = audit_frame;
+
+	AuditWriter *w;
+
+	if (f == NULL || f->lxid != MyProc->lxid ||
+		f->subid != GetCurrentSubTransactionId())
+		return NULL;
+
+	/*
+	 * Triggers or CHECK constraints someone added to the log's partition
+	 * are honoured record by record (ExecSimpleRelationInsert); batches
+	 * skip them.
+	 */
+	w = get_writer();
+	if (w->rri->ri_TrigDesc != NULL ||
+		(w->rel->rd_att->constr != NULL && w->rel->rd_att->constr->num_check > 0))
+		return NULL;
+	if (f->batch == NULL)
+		f->batch = batch_get();
+	return f->batch;
+}
+
+/*
+ * frame_push, frame_pop
+ *		Open a frame; close it, writing its batch (write) or discarding it
+ *		(an error).
+ */
+static void
+frame_push(AuditFrame *frame)
+{
+	frame->lxid = MyProc->lxid;
+	frame->subid = GetCurrentSubTransactionId();
+	frame->batch = NULL;
+	frame->outer = audit_frame;
+	audit_frame = frame;
+}
+
+static void
+frame_pop(AuditFrame *frame, bool write)
+{
+	AuditBatch *b = frame->batch;
+
+	audit_frame = frame->outer;
+	frame->batch = NULL;
+	if (b == NULL)
+		return;
+	PG_TRY();
+	{
+		if (write)
+			batch_write(b);
+	}
+	PG_FINALLY();
+	{
+		b->nrecords = 0;
+		b->nbytes = 0;
+		MemoryContextReset(b->cxt);
+		b->next = spare_batches;
+		spare_batches = b;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * audit_executor_finish
+ *		A statement's AFTER triggers fire in ExecutorFinish: the records they
+ *		made are written when it returns.
+ */
+static void
+audit_executor_finish(QueryDesc *queryDesc)
+{
+	AuditFrame	frame;
+
+	frame_push(&frame);
+	PG_TRY();
+	{
+		if (prev_ExecutorFinish)
+			prev_ExecutorFinish(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
+	}
+	PG_CATCH();
+	{
+		frame_pop(&frame, false);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	frame_pop(&frame, true);
+}
+
+/*
+ * audit_process_utility
+ *		COPY FROM fires its AFTER triggers itself: the same for it.
+ */
+static void
+audit_process_utility(PlannedStmt *pstmt, const char *queryString,
+					  bool readOnlyTree, ProcessUtilityContext context,
+					  ParamListInfo params, QueryEnvironment *queryEnv,
+					  DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	AuditFrame	frame;
+	bool		copy_from = IsA(parsetree, CopyStmt) && ((CopyStmt *) parsetree)->is_from;
+
+	if (copy_from)
+		frame_push(&frame);
+	PG_TRY();
+	{
+		if (prev_ProcessUtility)
+			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+									params, queryEnv, dest, qc);
+	}
+	PG_CATCH();
+	{
+		if (copy_from)
+			frame_pop(&frame, false);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (copy_from)
+		frame_pop(&frame, true);
 }
 
 /*
@@ -1560,6 +1977,7 @@ steward_audit_trigger(PG_FUNCTION_ARGS)
 	bool		nulls[AL_NCOLUMNS];
 	TriggerEvent event;
 	MemoryContext old;
+	AuditBatch *batch;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -1663,7 +2081,10 @@ steward_audit_trigger(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("steward.audit_trigger() must be a row trigger, or a statement trigger for TRUNCATE")));
 
-	steward_audit_write(values, nulls);
+	if (TRIGGER_FIRED_FOR_ROW(event) && (batch = current_batch()) != NULL)
+		batch_add(batch, values, nulls);
+	else
+		steward_audit_write(values, nulls);
 
 	MemoryContextSwitchTo(old);
 	/* give back what a huge row took (the context keeps one small block) */
@@ -1686,6 +2107,10 @@ steward_audit_init(void)
 							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							   steward_check_secret_setting, NULL, NULL);
 	RegisterXactCallback(audit_xact_callback, NULL);
+	prev_ExecutorFinish = ExecutorFinish_hook;
+	ExecutorFinish_hook = audit_executor_finish;
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = audit_process_utility;
 	CacheRegisterSyscacheCallback(AUTHOID, role_cache_callback, (Datum) 0);
 }
 
@@ -1849,9 +2274,12 @@ steward_audit_key_hmac(PG_FUNCTION_ARGS)
 	bytea	   *data = PG_GETARG_BYTEA_PP(0);
 	bytea	   *result = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 
-	hmac_begin();
-	sha_update(VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data));
-	hmac_end((uint8 *) VARDATA(result));
+	SHA256_CTX	c;
+
+	hmac_begin(&c);
+	if (SHA256_Update(&c, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data)) != 1)
+		elog(ERROR, "could not compute SHA-256");
+	hmac_end(&c, (uint8 *) VARDATA(result));
 	SET_VARSIZE(result, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 	PG_RETURN_BYTEA_P(result);
 }
