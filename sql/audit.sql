@@ -470,6 +470,45 @@ SELECT steward.audit_trigger();
 SELECT steward.audit_maintain(-1);
 \echo :LAST_ERROR_SQLSTATE
 
+-- records hold jsonb in its own binary form, byte for byte what parsing
+-- their text back gives (what a restore does; digests cover these bytes):
+-- every kind of value, and a table wide enough for jsonb's offset entries
+CREATE TABLE typed (
+    id int8 PRIMARY KEY, i2 int2, i4 int4, f4 float4, f8 float8, n numeric, b boolean,
+    t text, v varchar(10), c "char", j jsonb, ts timestamptz, d date, iv interval,
+    u uuid, by bytea, arr int[], nm name
+);
+SELECT steward.audit_enable('typed');
+INSERT INTO typed VALUES
+  (1, -32768, 2147483647, 1.1, 1e30, 123456789.000123, true, 'héllo "q" \ ', 'v', 'c',
+   '{"z": 1, "a": [1, 2.50, {"k": null}], "mm": "x"}', '2026-11-24 12:00:00.123456+00', '2026-02-28',
+   '1 day 2 hours', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\xdeadbeef', '{1,2,3}', 'nm'),
+  (2, 0, 0, 'NaN', '-Infinity', 'NaN', false, '', '', '', '"scalar"', 'infinity', '-infinity',
+   '0', NULL, '', '{}', ''),
+  (3, NULL, NULL, NULL, NULL, '-0.000001', NULL, NULL, NULL, NULL, '12.500', NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+  (4, 1, 1, 0, -0, 1e-20, true, repeat('x', 40), NULL, NULL, 'true', NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+  (5, 2, 2, 2, 2, 2, NULL, NULL, NULL, NULL, 'null', NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+  (6, 3, 3, 3, 3, 3, NULL, NULL, NULL, NULL, '[]', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+UPDATE typed SET n = n * 2, j = '{"b": {"c": [true, false]}}' WHERE id IN (1, 3);
+DELETE FROM typed WHERE id = 2;
+SELECT format('CREATE TABLE wide (%s)', string_agg(format('c%s int', g), ', ')) FROM generate_series(1, 40) g \gexec
+SELECT steward.audit_enable('wide');
+INSERT INTO wide SELECT g, g + 1, g + 2, g + 3, g + 4, g + 5, g + 6, g + 7, g + 8, g + 9, g + 10, g + 11, g + 12, g + 13, g + 14, g + 15, g + 16, g + 17, g + 18, g + 19, g + 20, g + 21, g + 22, g + 23, g + 24, g + 25, g + 26, g + 27, g + 28, g + 29, g + 30, g + 31, g + 32, g + 33, g + 34, g + 35, g + 36, g + 37, g + 38, g + 39 FROM generate_series(1, 3) g;
+UPDATE wide SET c40 = -c40, c17 = NULL;
+SELECT new_values FROM steward.audit_log WHERE table_name = 'typed' AND operation = 'INSERT' ORDER BY id;
+SELECT operation, old_values, new_values FROM steward.audit_log
+WHERE table_name = 'typed' AND operation <> 'INSERT' ORDER BY id;
+SELECT new_values ->> 'c33' AS c33, new_values -> 'c17' AS c17, (SELECT count(*) FROM jsonb_object_keys(new_values)) AS keys FROM steward.audit_log
+WHERE table_name = 'wide' AND operation = 'INSERT' ORDER BY id LIMIT 1;
+SELECT count(*) AS records,
+       count(*) FILTER (WHERE steward.audit_value_hash(row_key) IS DISTINCT FROM steward.audit_value_hash(row_key::text::jsonb)
+                           OR steward.audit_value_hash(old_values) IS DISTINCT FROM steward.audit_value_hash(old_values::text::jsonb)
+                           OR steward.audit_value_hash(new_values) IS DISTINCT FROM steward.audit_value_hash(new_values::text::jsonb)
+                           OR row_key::text::jsonb <> row_key OR old_values::text::jsonb <> old_values
+                           OR new_values::text::jsonb <> new_values) AS not_canonical
+FROM steward.audit_log WHERE operation IN ('INSERT', 'UPDATE', 'DELETE');
+DROP TABLE typed, wide;
+
 -- clean up
 DROP VIEW audit_seen;
 DROP EXTENSION pgcrypto;

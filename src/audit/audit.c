@@ -142,6 +142,8 @@ typedef struct AuditColumn
 	FmgrInfo	output;			/* for COL_OUTPUT and COL_HASH */
 	char	   *name;
 	int			namelen;
+	bool		is_key;			/* one of the key columns */
+	ColumnKind	key_kind;		/* kind as a key column (never hashed) */
 } AuditColumn;
 
 /*
@@ -362,7 +364,11 @@ table_key_columns(Relation rel, AuditRelInfo *info)
 	info->nkeys = index->rd_index->indnkeyatts;
 	info->keys = palloc(sizeof(AttrNumber) * info->nkeys);
 	for (i = 0; i < info->nkeys; i++)
+	{
 		info->keys[i] = index->rd_index->indkey.values[i];
+		if (info->keys[i] > 0 && info->keys[i] <= info->natts)
+			info->columns[info->keys[i] - 1].is_key = true;
+	}
 	index_close(index, AccessShareLock);
 }
 
@@ -578,6 +584,8 @@ get_audit_info(Relation rel, Trigger *trigger)
 		col->typbyval = att->attbyval;
 		col->basetype = att->attisdropped ? InvalidOid : getBaseType(att->atttypid);
 		col->kind = att->attisdropped ? COL_SKIP : column_kind(col->basetype);
+		col->key_kind = col->kind;
+		col->is_key = false;
 		if (col->kind == COL_OUTPUT)
 		{
 			Oid			outfunc;
@@ -639,78 +647,111 @@ hash_value(const char *text)
 }
 
 /*
- * set_string
- *		A jbvString over a C string.
+ * Rows become jsonb objects written directly in jsonb's binary format
+ * (utils/jsonb.h), as convertToJsonb would write them from a JsonbValue
+ * tree - byte for byte, since record digests and row hashes cover the
+ * binary form, and a value parsed back from its text (a restore) must give
+ * the same bytes.  An object is a header (the number of pairs, JB_FOBJECT),
+ * one JEntry per key and then per value (a length, or every
+ * JB_OFFSET_STRIDE-th entry the end offset, with the value's type), the
+ * keys' bytes, then the values' bytes; numerics and nested containers are
+ * aligned to 4 bytes, the padding counted in their length.  Keys are in
+ * jsonb's order (shorter first, then bytewise: info->jsonb_order) and
+ * unique (column names).  A jsonb column's value is embedded as its
+ * container's bytes, which are position-independent once aligned.
  */
-static void
-set_string(JsonbValue *v, char *str, int len)
+typedef struct JsonbField
 {
-	v->type = jbvString;
-	v->val.string.val = str;
-	v->val.string.len = len;
+	const char *key;
+	int			keylen;
+	uint32		type;			/* JENTRY_ISSTRING, ... */
+	const char *data;			/* string, numeric or container bytes */
+	int			len;
+} JsonbField;
+
+/*
+ * field_string
+ *		Set a field's value to a string.
+ */
+static inline void
+field_string(JsonbField *f, const char *str, int len)
+{
+	f->type = JENTRY_ISSTRING;
+	f->data = str;
+	f->len = len;
 }
 
 /*
- * push_column
- *		Append "name": value for one column to a jsonb object under
- *		construction.
+ * field_numeric
+ *		Set a field's value to a number (a numeric with a 4-byte header, as
+ *		DatumGetNumeric and numeric_in give).
+ */
+static inline void
+field_numeric(JsonbField *f, Numeric n)
+{
+	f->type = JENTRY_ISNUMERIC;
+	f->data = (const char *) n;
+	f->len = VARSIZE(n);
+}
+
+/*
+ * column_field
+ *		A column's value as a jsonb field value: numbers as numbers (but NaN
+ *		and infinities as strings), booleans, jsonb embedded, text-like
+ *		types as their string, date/time types in ISO 8601, hashed columns
+ *		as their keyed hash, anything else through its output function.
  */
 static void
-push_column(JsonbParseState **state, AuditColumn *col, Datum value, bool isnull)
+column_field(AuditColumn *col, ColumnKind kind, Datum value, bool isnull,
+			 JsonbField *f)
 {
-	JsonbValue	k;
-	JsonbValue	v;
-
-	set_string(&k, col->name, col->namelen);
-	pushJsonbValue(state, WJB_KEY, &k);
-
 	if (isnull)
 	{
-		v.type = jbvNull;
-		pushJsonbValue(state, WJB_VALUE, &v);
+		f->type = JENTRY_ISNULL;
+		f->data = NULL;
+		f->len = 0;
 		return;
 	}
 
-	switch (col->kind)
+	switch (kind)
 	{
 		case COL_BOOL:
-			v.type = jbvBool;
-			v.val.boolean = DatumGetBool(value);
+			f->type = DatumGetBool(value) ? JENTRY_ISBOOL_TRUE : JENTRY_ISBOOL_FALSE;
+			f->data = NULL;
+			f->len = 0;
 			break;
 		case COL_INT:
-			v.type = jbvNumeric;
 			switch (col->basetype)
 			{
 				case INT2OID:
-					v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int2_numeric, value));
+					field_numeric(f, int64_to_numeric(DatumGetInt16(value)));
 					break;
 				case INT4OID:
-					v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int4_numeric, value));
+					field_numeric(f, int64_to_numeric(DatumGetInt32(value)));
 					break;
 				default:
-					v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int8_numeric, value));
+					field_numeric(f, int64_to_numeric(DatumGetInt64(value)));
 					break;
 			}
 			break;
 		case COL_FLOAT:
 			{
 				bool		f4 = (col->basetype == FLOAT4OID);
-				double		f = f4 ? (double) DatumGetFloat4(value) : DatumGetFloat8(value);
+				double		d = f4 ? (double) DatumGetFloat4(value) : DatumGetFloat8(value);
 
-				if (isfinite(f))
+				if (isfinite(d))
 				{
 					/* float4 through float4_numeric: 1.1, not 1.10000002384186 */
-					v.type = jbvNumeric;
-					v.val.numeric = DatumGetNumeric(f4 ?
-													DirectFunctionCall1(float4_numeric, value) :
-													DirectFunctionCall1(float8_numeric, value));
+					field_numeric(f, DatumGetNumeric(f4 ?
+													 DirectFunctionCall1(float4_numeric, value) :
+													 DirectFunctionCall1(float8_numeric, value)));
 				}
 				else
 				{
-					char	   *s = DatumGetCString(DirectFunctionCall1(float8out,
-																		Float8GetDatum(f)));
+					char	   *str = DatumGetCString(DirectFunctionCall1(float8out,
+																		  Float8GetDatum(d)));
 
-					set_string(&v, s, strlen(s));
+					field_string(f, str, strlen(str));
 				}
 			}
 			break;
@@ -720,15 +761,13 @@ push_column(JsonbParseState **state, AuditColumn *col, Datum value, bool isnull)
 
 				if (numeric_is_nan(n) || numeric_is_inf(n))
 				{
-					char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, value));
+					char	   *str = DatumGetCString(DirectFunctionCall1(numeric_out,
+																		  NumericGetDatum(n)));
 
-					set_string(&v, s, strlen(s));
+					field_string(f, str, strlen(str));
 				}
 				else
-				{
-					v.type = jbvNumeric;
-					v.val.numeric = n;
-				}
+					field_numeric(f, n);
 			}
 			break;
 		case COL_JSONB:
@@ -740,13 +779,31 @@ push_column(JsonbParseState **state, AuditColumn *col, Datum value, bool isnull)
 					JsonbValue	scalar;
 
 					(void) JsonbExtractScalar(&jb->root, &scalar);
-					v = scalar;
+					switch (scalar.type)
+					{
+						case jbvString:
+							field_string(f, scalar.val.string.val, scalar.val.string.len);
+							break;
+						case jbvNumeric:
+							field_numeric(f, scalar.val.numeric);
+							break;
+						case jbvBool:
+							f->type = scalar.val.boolean ? JENTRY_ISBOOL_TRUE : JENTRY_ISBOOL_FALSE;
+							f->data = NULL;
+							f->len = 0;
+							break;
+						default:
+							f->type = JENTRY_ISNULL;
+							f->data = NULL;
+							f->len = 0;
+							break;
+					}
 				}
 				else
 				{
-					v.type = jbvBinary;
-					v.val.binary.data = &jb->root;
-					v.val.binary.len = VARSIZE(jb) - VARHDRSZ;
+					f->type = JENTRY_ISCONTAINER;
+					f->data = (const char *) &jb->root;
+					f->len = VARSIZE(jb) - VARHDRSZ;
 				}
 			}
 			break;
@@ -754,32 +811,100 @@ push_column(JsonbParseState **state, AuditColumn *col, Datum value, bool isnull)
 			{
 				text	   *t = DatumGetTextPP(value);
 
-				set_string(&v, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+				field_string(f, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 			}
 			break;
 		case COL_DATETIME:
 			{
-				char	   *s = JsonEncodeDateTime(NULL, value, col->basetype, NULL);
+				char	   *str = JsonEncodeDateTime(NULL, value, col->basetype, NULL);
 
-				set_string(&v, s, strlen(s));
+				field_string(f, str, strlen(str));
 			}
 			break;
 		case COL_HASH:
 			{
 				char	   *h = hash_value(OutputFunctionCall(&col->output, value));
 
-				set_string(&v, h, strlen(h));
+				field_string(f, h, strlen(h));
 			}
 			break;
 		default:
 			{
-				char	   *s = OutputFunctionCall(&col->output, value);
+				char	   *str = OutputFunctionCall(&col->output, value);
 
-				set_string(&v, s, strlen(s));
+				field_string(f, str, strlen(str));
 			}
 			break;
 	}
-	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+/*
+ * fields_to_jsonb
+ *		The jsonb object of n fields, in jsonb's key order.
+ */
+static Jsonb *
+fields_to_jsonb(const JsonbField *fields, int n)
+{
+	Size		size = VARHDRSZ + sizeof(uint32) + 2 * n * sizeof(JEntry);
+	char	   *buf;
+	JEntry	   *entries;
+	uint32		totallen = 0;
+	Size		pos;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		size += fields[i].keylen + fields[i].len + 3;
+	if (size > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("total size of jsonb object elements exceeds the maximum of %u bytes",
+						JENTRY_OFFLENMASK)));
+	buf = palloc(size);
+	*(uint32 *) (buf + VARHDRSZ) = (uint32) n | JB_FOBJECT;
+	entries = (JEntry *) (buf + VARHDRSZ + sizeof(uint32));
+	pos = VARHDRSZ + sizeof(uint32) + 2 * n * sizeof(JEntry);
+
+	for (i = 0; i < n; i++)
+	{
+		uint32		meta = (uint32) fields[i].keylen;
+
+		memcpy(buf + pos, fields[i].key, fields[i].keylen);
+		pos += fields[i].keylen;
+		totallen += fields[i].keylen;
+		if ((i % JB_OFFSET_STRIDE) == 0)
+			meta = totallen | JENTRY_HAS_OFF;
+		entries[i] = meta;
+	}
+	for (i = 0; i < n; i++)
+	{
+		const JsonbField *f = &fields[i];
+		uint32		len = f->len;
+		uint32		meta;
+
+		if (f->type == JENTRY_ISNUMERIC || f->type == JENTRY_ISCONTAINER)
+		{
+			Size		padded = INTALIGN(pos);
+
+			memset(buf + pos, 0, padded - pos);
+			len += padded - pos;
+			pos = padded;
+		}
+		if (f->len > 0)
+			memcpy(buf + pos, f->data, f->len);
+		pos += f->len;
+		totallen += len;
+		if (totallen > JENTRY_OFFLENMASK)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("total size of jsonb object elements exceeds the maximum of %u bytes",
+							JENTRY_OFFLENMASK)));
+		meta = f->type | len;
+		if (((i + n) % JB_OFFSET_STRIDE) == 0)
+			meta = f->type | totallen | JENTRY_HAS_OFF;
+		entries[n + i] = meta;
+	}
+	SET_VARSIZE(buf, pos);
+	return (Jsonb *) buf;
 }
 
 /*
@@ -791,26 +916,28 @@ static Jsonb *
 row_to_jsonb(AuditRelInfo *info, HeapTuple tuple, TupleDesc desc,
 			 const bool *changed)
 {
-	JsonbParseState *state = NULL;
-	JsonbValue *result;
 	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
 	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+	JsonbField *fields = palloc(sizeof(JsonbField) * Max(info->natts, 1));
+	int			n = 0;
 	int			k;
 
 	heap_deform_tuple(tuple, desc, values, nulls);
-	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	for (k = 0; k < info->natts; k++)
 	{
 		int			i = info->jsonb_order[k];
+		AuditColumn *col = &info->columns[i];
 
-		if (i >= desc->natts || info->columns[i].kind == COL_SKIP)
+		if (i >= desc->natts || col->kind == COL_SKIP)
 			continue;
 		if (changed != NULL && !changed[i])
 			continue;
-		push_column(&state, &info->columns[i], values[i], nulls[i]);
+		fields[n].key = col->name;
+		fields[n].keylen = col->namelen;
+		column_field(col, col->kind, values[i], nulls[i], &fields[n]);
+		n++;
 	}
-	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
-	return JsonbValueToJsonb(result);
+	return fields_to_jsonb(fields, n);
 }
 
 /*
@@ -822,37 +949,30 @@ row_to_jsonb(AuditRelInfo *info, HeapTuple tuple, TupleDesc desc,
 static Jsonb *
 row_key(AuditRelInfo *info, HeapTuple tuple, TupleDesc desc)
 {
-	JsonbParseState *state = NULL;
-	JsonbValue *result;
-	int			i;
+	JsonbField *fields;
+	int			n = 0;
+	int			k;
 
 	if (info->nkeys == 0)
 		return row_to_jsonb(info, tuple, desc, NULL);
 
-	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	for (i = 0; i < info->nkeys; i++)
+	fields = palloc(sizeof(JsonbField) * info->nkeys);
+	for (k = 0; k < info->natts; k++)
 	{
-		AttrNumber	attno = info->keys[i];
-		AuditColumn col = info->columns[attno - 1];
+		int			i = info->jsonb_order[k];
+		AuditColumn *col = &info->columns[i];
 		bool		isnull;
-		Datum		value = heap_getattr(tuple, attno, desc, &isnull);
+		Datum		value;
 
-		if (col.kind == COL_SKIP || col.kind == COL_HASH)
-		{
-			col.kind = column_kind(col.basetype);
-			if (col.kind == COL_OUTPUT)
-			{
-				Oid			outfunc;
-				bool		varlena;
-
-				getTypeOutputInfo(col.typid, &outfunc, &varlena);
-				fmgr_info(outfunc, &col.output);
-			}
-		}
-		push_column(&state, &col, value, isnull);
+		if (!col->is_key)
+			continue;
+		value = heap_getattr(tuple, i + 1, desc, &isnull);
+		fields[n].key = col->name;
+		fields[n].keylen = col->namelen;
+		column_field(col, col->key_kind, value, isnull, &fields[n]);
+		n++;
 	}
-	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
-	return JsonbValueToJsonb(result);
+	return fields_to_jsonb(fields, n);
 }
 
 /*
