@@ -491,6 +491,13 @@ INSERT INTO typed VALUES
   (6, 3, 3, 3, 3, 3, NULL, NULL, NULL, NULL, '[]', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 UPDATE typed SET n = n * 2, j = '{"b": {"c": [true, false]}}' WHERE id IN (1, 3);
 DELETE FROM typed WHERE id = 2;
+-- a time is written in the session's time zone, even one seen just before
+SET TimeZone = 'Asia/Tokyo';
+INSERT INTO typed (id, ts) VALUES (7, '2026-11-24 12:00:00.123456+00');
+RESET TimeZone;
+INSERT INTO typed (id, ts) VALUES (8, '2026-11-24 12:00:00.123456+00');
+SELECT row_key, new_values ->> 'ts' AS ts FROM steward.audit_log
+WHERE table_name = 'typed' AND row_key ->> 'id' IN ('7', '8') ORDER BY id;
 SELECT format('CREATE TABLE wide (%s)', string_agg(format('c%s int', g), ', ')) FROM generate_series(1, 40) g \gexec
 SELECT steward.audit_enable('wide');
 INSERT INTO wide SELECT g, g + 1, g + 2, g + 3, g + 4, g + 5, g + 6, g + 7, g + 8, g + 9, g + 10, g + 11, g + 12, g + 13, g + 14, g + 15, g + 16, g + 17, g + 18, g + 19, g + 20, g + 21, g + 22, g + 23, g + 24, g + 25, g + 26, g + 27, g + 28, g + 29, g + 30, g + 31, g + 32, g + 33, g + 34, g + 35, g + 36, g + 37, g + 38, g + 39 FROM generate_series(1, 3) g;

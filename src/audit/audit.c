@@ -69,6 +69,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -144,6 +145,11 @@ typedef struct AuditColumn
 	int			namelen;
 	bool		is_key;			/* one of the key columns */
 	ColumnKind	key_kind;		/* kind as a key column (never hashed) */
+	/* COL_DATETIME by value: the last value's text (bulk statements repeat) */
+	char	   *dt_text;		/* MAXDATELEN + 1 bytes */
+	int			dt_len;
+	Datum		dt_value;
+	pg_tz	   *dt_zone;		/* the time zone it was written in */
 } AuditColumn;
 
 /*
@@ -586,6 +592,10 @@ get_audit_info(Relation rel, Trigger *trigger)
 		col->kind = att->attisdropped ? COL_SKIP : column_kind(col->basetype);
 		col->key_kind = col->kind;
 		col->is_key = false;
+		col->dt_text = NULL;
+		col->dt_zone = NULL;
+		if (col->kind == COL_DATETIME && col->typbyval)
+			col->dt_text = palloc(MAXDATELEN + 1);
 		if (col->kind == COL_OUTPUT)
 		{
 			Oid			outfunc;
@@ -815,6 +825,20 @@ column_field(AuditColumn *col, ColumnKind kind, Datum value, bool isnull,
 			}
 			break;
 		case COL_DATETIME:
+			if (col->dt_text != NULL)
+			{
+				if (col->dt_zone == NULL || col->dt_value != value ||
+					col->dt_zone != session_timezone)
+				{
+					col->dt_zone = NULL;
+					JsonEncodeDateTime(col->dt_text, value, col->basetype, NULL);
+					col->dt_len = strlen(col->dt_text);
+					col->dt_value = value;
+					col->dt_zone = session_timezone;
+				}
+				field_string(f, col->dt_text, col->dt_len);
+			}
+			else
 			{
 				char	   *str = JsonEncodeDateTime(NULL, value, col->basetype, NULL);
 
@@ -1836,8 +1860,9 @@ batch_write(AuditBatch *b)
 	audit_writing = true;
 	PG_TRY();
 	{
+		/* the slots own the records: heap_multi_insert need not copy them */
 		for (i = 0; i < n; i++)
-			ExecStoreHeapTuple(b->records[i], w->slots[i], false);
+			ExecStoreHeapTuple(b->records[i], w->slots[i], true);
 		if (w->rel->rd_rel->relispartition)
 			ExecPartitionCheck(w->rri, w->slots[0], w->estate, true);
 		table_multi_insert(w->rel, w->slots, n, GetCurrentCommandId(true), 0, NULL);
