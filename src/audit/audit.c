@@ -145,11 +145,15 @@ typedef struct AuditColumn
 	int			namelen;
 	bool		is_key;			/* one of the key columns */
 	ColumnKind	key_kind;		/* kind as a key column (never hashed) */
-	/* COL_DATETIME by value: the last value's text (bulk statements repeat) */
-	char	   *dt_text;		/* MAXDATELEN + 1 bytes */
-	int			dt_len;
-	Datum		dt_value;
-	pg_tz	   *dt_zone;		/* the time zone it was written in */
+	/*
+	 * COL_DATETIME by value: the text of the last two values (bulk
+	 * statements repeat them; an UPDATE alternates old and new)
+	 */
+	char	   *dt_text[2];		/* MAXDATELEN + 1 bytes each */
+	int			dt_len[2];
+	Datum		dt_value[2];
+	pg_tz	   *dt_zone[2];		/* the time zone it was written in */
+	int			dt_next;		/* the entry to replace */
 } AuditColumn;
 
 /*
@@ -592,10 +596,11 @@ get_audit_info(Relation rel, Trigger *trigger)
 		col->kind = att->attisdropped ? COL_SKIP : column_kind(col->basetype);
 		col->key_kind = col->kind;
 		col->is_key = false;
-		col->dt_text = NULL;
-		col->dt_zone = NULL;
 		if (col->kind == COL_DATETIME && col->typbyval)
-			col->dt_text = palloc(MAXDATELEN + 1);
+		{
+			col->dt_text[0] = palloc(MAXDATELEN + 1);
+			col->dt_text[1] = palloc(MAXDATELEN + 1);
+		}
 		if (col->kind == COL_OUTPUT)
 		{
 			Oid			outfunc;
@@ -825,18 +830,24 @@ column_field(AuditColumn *col, ColumnKind kind, Datum value, bool isnull,
 			}
 			break;
 		case COL_DATETIME:
-			if (col->dt_text != NULL)
+			if (col->dt_text[0] != NULL)
 			{
-				if (col->dt_zone == NULL || col->dt_value != value ||
-					col->dt_zone != session_timezone)
+				int			e;
+
+				for (e = 0; e < 2; e++)
+					if (col->dt_zone[e] == session_timezone && col->dt_value[e] == value)
+						break;
+				if (e == 2)
 				{
-					col->dt_zone = NULL;
-					JsonEncodeDateTime(col->dt_text, value, col->basetype, NULL);
-					col->dt_len = strlen(col->dt_text);
-					col->dt_value = value;
-					col->dt_zone = session_timezone;
+					e = col->dt_next;
+					col->dt_next = 1 - e;
+					col->dt_zone[e] = NULL;
+					JsonEncodeDateTime(col->dt_text[e], value, col->basetype, NULL);
+					col->dt_len[e] = strlen(col->dt_text[e]);
+					col->dt_value[e] = value;
+					col->dt_zone[e] = session_timezone;
 				}
-				field_string(f, col->dt_text, col->dt_len);
+				field_string(f, col->dt_text[e], col->dt_len[e]);
 			}
 			else
 			{
