@@ -167,6 +167,8 @@ typedef struct AuditRelInfo
 	Oid			logical_relid;	/* the table audit_enable() was called on */
 	char	   *schema_name;	/* its current schema and name */
 	char	   *table_name;
+	text	   *schema_text;	/* the same, as text datums */
+	text	   *table_text;
 	bool		valid;
 	int			natts;
 	AuditColumn *columns;		/* natts of them */
@@ -579,6 +581,8 @@ get_audit_info(Relation rel, Trigger *trigger)
 	info->table_name = get_rel_name(info->logical_relid);
 	if (info->schema_name == NULL || info->table_name == NULL)
 		elog(ERROR, "cache lookup failed for relation %u", info->logical_relid);
+	info->schema_text = cstring_to_text(info->schema_name);
+	info->table_text = cstring_to_text(info->table_name);
 
 	info->natts = desc->natts;
 	info->columns = palloc0(sizeof(AuditColumn) * desc->natts);
@@ -705,8 +709,29 @@ static inline void
 field_numeric(JsonbField *f, Numeric n)
 {
 	f->type = JENTRY_ISNUMERIC;
-	f->data = (const char *) n;
-	f->len = VARSIZE(n);
+	f->data = VARDATA(n);
+	f->len = VARSIZE(n) - VARHDRSZ;
+}
+
+/*
+ * field_numeric_datum
+ *		field_numeric for a numeric datum, read in place when it is not
+ *		compressed or external (a short header is rewritten as a 4-byte one
+ *		by fields_to_jsonb, as DatumGetNumeric's copy would have it).
+ */
+static inline void
+field_numeric_datum(JsonbField *f, Datum value)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(value);
+
+	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
+	{
+		field_numeric(f, DatumGetNumeric(value));
+		return;
+	}
+	f->type = JENTRY_ISNUMERIC;
+	f->data = VARDATA_ANY(v);
+	f->len = VARSIZE_ANY_EXHDR(v);
 }
 
 /*
@@ -771,24 +796,49 @@ column_field(AuditColumn *col, ColumnKind kind, Datum value, bool isnull,
 			}
 			break;
 		case COL_NUMERIC:
+			field_numeric_datum(f, value);
 			{
-				Numeric		n = DatumGetNumeric(value);
-
-				if (numeric_is_nan(n) || numeric_is_inf(n))
+				/*
+				 * NaN and infinities are strings.  numeric_is_nan/_inf read
+				 * only a numeric's first header word: give them an aligned
+				 * copy of it.
+				 */
+				union
 				{
-					char	   *str = DatumGetCString(DirectFunctionCall1(numeric_out,
-																		  NumericGetDatum(n)));
+					int32		vl_len;
+					char		bytes[VARHDRSZ + sizeof(uint16)];
+				}			head;
+
+				SET_VARSIZE(&head, VARHDRSZ + f->len);
+				memset(head.bytes + VARHDRSZ, 0, sizeof(uint16));
+				memcpy(head.bytes + VARHDRSZ, f->data, Min(f->len, (int) sizeof(uint16)));
+				if (numeric_is_nan((Numeric) &head) || numeric_is_inf((Numeric) &head))
+				{
+					char	   *str = DatumGetCString(DirectFunctionCall1(numeric_out, value));
 
 					field_string(f, str, strlen(str));
 				}
-				else
-					field_numeric(f, n);
 			}
 			break;
 		case COL_JSONB:
 			{
-				Jsonb	   *jb = DatumGetJsonbP(value);
+				struct varlena *v = (struct varlena *) DatumGetPointer(value);
+				uint32		header;
+				Jsonb	   *jb;
 
+				/* a container is embedded as its bytes, read in place */
+				if (!VARATT_IS_EXTENDED(v) || VARATT_IS_SHORT(v))
+				{
+					memcpy(&header, VARDATA_ANY(v), sizeof(header));
+					if ((header & JB_FSCALAR) == 0)
+					{
+						f->type = JENTRY_ISCONTAINER;
+						f->data = VARDATA_ANY(v);
+						f->len = VARSIZE_ANY_EXHDR(v);
+						break;
+					}
+				}
+				jb = DatumGetJsonbP(value);
 				if (JB_ROOT_IS_SCALAR(jb))
 				{
 					JsonbValue	scalar;
@@ -888,7 +938,7 @@ fields_to_jsonb(const JsonbField *fields, int n)
 	int			i;
 
 	for (i = 0; i < n; i++)
-		size += fields[i].keylen + fields[i].len + 3;
+		size += fields[i].keylen + fields[i].len + 3 + VARHDRSZ;
 	if (size > MaxAllocSize)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -923,6 +973,13 @@ fields_to_jsonb(const JsonbField *fields, int n)
 			memset(buf + pos, 0, padded - pos);
 			len += padded - pos;
 			pos = padded;
+		}
+		if (f->type == JENTRY_ISNUMERIC)
+		{
+			/* the numeric's payload, behind a 4-byte varlena header */
+			SET_VARSIZE(buf + pos, VARHDRSZ + f->len);
+			pos += VARHDRSZ;
+			len += VARHDRSZ;
 		}
 		if (f->len > 0)
 			memcpy(buf + pos, f->data, f->len);
@@ -1648,7 +1705,26 @@ fill_record(Datum *values, bool *nulls)
 
 	nulls[AL_APPNAME] = (application_name == NULL || application_name[0] == '\0');
 	if (!nulls[AL_APPNAME])
-		values[AL_APPNAME] = CStringGetTextDatum(application_name);
+	{
+		/* kept as text while application_name stays the same */
+		static char *appname_seen = NULL;
+		static text *appname_text = NULL;
+
+		if (appname_seen == NULL || strcmp(appname_seen, application_name) != 0)
+		{
+			if (appname_seen != NULL)
+			{
+				pfree(appname_seen);
+				pfree(appname_text);
+			}
+			appname_seen = MemoryContextStrdup(TopMemoryContext, application_name);
+			appname_text = MemoryContextAlloc(TopMemoryContext,
+											  VARHDRSZ + strlen(application_name));
+			SET_VARSIZE(appname_text, VARHDRSZ + strlen(application_name));
+			memcpy(VARDATA(appname_text), application_name, strlen(application_name));
+		}
+		values[AL_APPNAME] = PointerGetDatum(appname_text);
+	}
 	values[AL_CLIENT_ADDR] = client_addr_datum;
 	nulls[AL_CLIENT_ADDR] = client_addr_null;
 
@@ -2114,6 +2190,33 @@ steward_audit_event_write(const char *operation, const char *schema,
  * ----------------------------------------------------------------
  */
 
+/*
+ * operation_text
+ *		INSERT, UPDATE, DELETE or TRUNCATE as a text datum, made once.
+ */
+static Datum
+operation_text(const char *op)
+{
+	static const char *const ops[] = {"INSERT", "UPDATE", "DELETE", "TRUNCATE"};
+	static text *texts[4];
+	int			i;
+
+	for (i = 0; i < 4; i++)
+	{
+		if (strcmp(op, ops[i]) != 0)
+			continue;
+		if (texts[i] == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+			texts[i] = cstring_to_text(op);
+			MemoryContextSwitchTo(old);
+		}
+		return PointerGetDatum(texts[i]);
+	}
+	return CStringGetTextDatum(op);
+}
+
 PG_FUNCTION_INFO_V1(steward_audit_trigger);
 
 /*
@@ -2159,9 +2262,9 @@ steward_audit_trigger(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(audit_event_cxt);
 
 	memset(nulls, true, sizeof(nulls));
-	values[AL_SCHEMA] = CStringGetTextDatum(info->schema_name);
+	values[AL_SCHEMA] = PointerGetDatum(info->schema_text);
 	nulls[AL_SCHEMA] = false;
-	values[AL_TABLE] = CStringGetTextDatum(info->table_name);
+	values[AL_TABLE] = PointerGetDatum(info->table_text);
 	nulls[AL_TABLE] = false;
 	if (info->capture_query && debug_query_string != NULL)
 	{
@@ -2181,7 +2284,7 @@ steward_audit_trigger(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(event))
 	{
-		values[AL_OPERATION] = CStringGetTextDatum("TRUNCATE");
+		values[AL_OPERATION] = operation_text("TRUNCATE");
 		nulls[AL_OPERATION] = false;
 	}
 	else if (TRIGGER_FIRED_FOR_ROW(event))
@@ -2197,14 +2300,14 @@ steward_audit_trigger(PG_FUNCTION_ARGS)
 
 		if (TRIGGER_FIRED_BY_INSERT(event))
 		{
-			values[AL_OPERATION] = CStringGetTextDatum("INSERT");
+			values[AL_OPERATION] = operation_text("INSERT");
 			values[AL_ROW_KEY] = JsonbPGetDatum(row_key(info, oldtup, desc));
 			values[AL_NEW] = JsonbPGetDatum(row_to_jsonb(info, oldtup, desc, NULL));
 			nulls[AL_NEW] = false;
 		}
 		else if (TRIGGER_FIRED_BY_DELETE(event))
 		{
-			values[AL_OPERATION] = CStringGetTextDatum("DELETE");
+			values[AL_OPERATION] = operation_text("DELETE");
 			values[AL_ROW_KEY] = JsonbPGetDatum(row_key(info, oldtup, desc));
 			values[AL_OLD] = JsonbPGetDatum(row_to_jsonb(info, oldtup, desc, NULL));
 			nulls[AL_OLD] = false;
@@ -2219,7 +2322,7 @@ steward_audit_trigger(PG_FUNCTION_ARGS)
 				MemoryContextSwitchTo(old);
 				return PointerGetDatum(NULL);
 			}
-			values[AL_OPERATION] = CStringGetTextDatum("UPDATE");
+			values[AL_OPERATION] = operation_text("UPDATE");
 			values[AL_ROW_KEY] = JsonbPGetDatum(row_key(info, oldtup, desc));
 			values[AL_OLD] = JsonbPGetDatum(row_to_jsonb(info, oldtup, desc,
 														 info->full_rows ? NULL : changed));
