@@ -1005,22 +1005,19 @@ fields_to_jsonb(const JsonbField *fields, int n)
  *		columns flagged in changed[].
  */
 static Jsonb *
-row_to_jsonb(AuditRelInfo *info, HeapTuple tuple, TupleDesc desc,
+row_to_jsonb(AuditRelInfo *info, int natts, const Datum *values, const bool *nulls,
 			 const bool *changed)
 {
-	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
-	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
 	JsonbField *fields = palloc(sizeof(JsonbField) * Max(info->natts, 1));
 	int			n = 0;
 	int			k;
 
-	heap_deform_tuple(tuple, desc, values, nulls);
 	for (k = 0; k < info->natts; k++)
 	{
 		int			i = info->jsonb_order[k];
 		AuditColumn *col = &info->columns[i];
 
-		if (i >= desc->natts || col->kind == COL_SKIP)
+		if (i >= natts || col->kind == COL_SKIP)
 			continue;
 		if (changed != NULL && !changed[i])
 			continue;
@@ -1039,29 +1036,26 @@ row_to_jsonb(AuditRelInfo *info, HeapTuple tuple, TupleDesc desc,
  *		row); the whole row when the table has no key.
  */
 static Jsonb *
-row_key(AuditRelInfo *info, HeapTuple tuple, TupleDesc desc)
+row_key(AuditRelInfo *info, int natts, const Datum *values, const bool *nulls)
 {
 	JsonbField *fields;
 	int			n = 0;
 	int			k;
 
 	if (info->nkeys == 0)
-		return row_to_jsonb(info, tuple, desc, NULL);
+		return row_to_jsonb(info, natts, values, nulls, NULL);
 
 	fields = palloc(sizeof(JsonbField) * info->nkeys);
 	for (k = 0; k < info->natts; k++)
 	{
 		int			i = info->jsonb_order[k];
 		AuditColumn *col = &info->columns[i];
-		bool		isnull;
-		Datum		value;
 
-		if (!col->is_key)
+		if (!col->is_key || i >= natts)
 			continue;
-		value = heap_getattr(tuple, i + 1, desc, &isnull);
 		fields[n].key = col->name;
 		fields[n].keylen = col->namelen;
-		column_field(col, col->key_kind, value, isnull, &fields[n]);
+		column_field(col, col->key_kind, values[i], nulls[i], &fields[n]);
 		n++;
 	}
 	return fields_to_jsonb(fields, n);
@@ -1073,29 +1067,23 @@ row_key(AuditRelInfo *info, HeapTuple tuple, TupleDesc desc)
  *		how many did.
  */
 static int
-changed_columns(AuditRelInfo *info, HeapTuple oldtup, HeapTuple newtup,
-				TupleDesc desc, bool *changed)
+changed_columns(AuditRelInfo *info, int natts,
+				const Datum *oldval, const bool *oldnull,
+				const Datum *newval, const bool *newnull, bool *changed)
 {
 	int			n = 0;
 	int			i;
 
-	for (i = 0; i < info->natts && i < desc->natts; i++)
+	for (i = 0; i < natts; i++)
 	{
-		AuditColumn *col = &info->columns[i];
-		bool		oldnull,
-					newnull;
-		Datum		oldval,
-					newval;
-
 		changed[i] = false;
-		if (col->kind == COL_SKIP)
+		if (i >= info->natts || info->columns[i].kind == COL_SKIP)
 			continue;
-		oldval = heap_getattr(oldtup, i + 1, desc, &oldnull);
-		newval = heap_getattr(newtup, i + 1, desc, &newnull);
-		if (oldnull != newnull)
+		if (oldnull[i] != newnull[i])
 			changed[i] = true;
-		else if (!oldnull)
-			changed[i] = !datumIsEqual(oldval, newval, col->typbyval, col->typlen);
+		else if (!oldnull[i])
+			changed[i] = !datumIsEqual(oldval[i], newval[i], info->columns[i].typbyval,
+									   info->columns[i].typlen);
 		if (changed[i])
 			n++;
 	}
@@ -2291,6 +2279,9 @@ steward_audit_trigger(PG_FUNCTION_ARGS)
 	{
 		HeapTuple	oldtup = trigdata->tg_trigtuple;
 		HeapTuple	newtup = trigdata->tg_newtuple;
+		int			natts = desc->natts;
+		Datum	   *ov = palloc(sizeof(Datum) * natts);
+		bool	   *on = palloc(sizeof(bool) * natts);
 
 		/* the command that made the change, from the tuple itself */
 		values[AL_STMT] = Int32GetDatum((int32) (TRIGGER_FIRED_BY_DELETE(event) ?
@@ -2298,35 +2289,41 @@ steward_audit_trigger(PG_FUNCTION_ARGS)
 												 HeapTupleHeaderGetCmin((newtup ? newtup : oldtup)->t_data)));
 		nulls[AL_STMT] = false;
 
+		/* each tuple is taken apart once */
+		heap_deform_tuple(oldtup, desc, ov, on);
 		if (TRIGGER_FIRED_BY_INSERT(event))
 		{
 			values[AL_OPERATION] = operation_text("INSERT");
-			values[AL_ROW_KEY] = JsonbPGetDatum(row_key(info, oldtup, desc));
-			values[AL_NEW] = JsonbPGetDatum(row_to_jsonb(info, oldtup, desc, NULL));
+			values[AL_ROW_KEY] = JsonbPGetDatum(row_key(info, natts, ov, on));
+			values[AL_NEW] = JsonbPGetDatum(row_to_jsonb(info, natts, ov, on, NULL));
 			nulls[AL_NEW] = false;
 		}
 		else if (TRIGGER_FIRED_BY_DELETE(event))
 		{
 			values[AL_OPERATION] = operation_text("DELETE");
-			values[AL_ROW_KEY] = JsonbPGetDatum(row_key(info, oldtup, desc));
-			values[AL_OLD] = JsonbPGetDatum(row_to_jsonb(info, oldtup, desc, NULL));
+			values[AL_ROW_KEY] = JsonbPGetDatum(row_key(info, natts, ov, on));
+			values[AL_OLD] = JsonbPGetDatum(row_to_jsonb(info, natts, ov, on, NULL));
 			nulls[AL_OLD] = false;
 		}
 		else
 		{
-			bool	   *changed = palloc(sizeof(bool) * desc->natts);
-			int			nchanged = changed_columns(info, oldtup, newtup, desc, changed);
+			Datum	   *nv = palloc(sizeof(Datum) * natts);
+			bool	   *nn = palloc(sizeof(bool) * natts);
+			bool	   *changed = palloc(sizeof(bool) * natts);
+			int			nchanged;
 
+			heap_deform_tuple(newtup, desc, nv, nn);
+			nchanged = changed_columns(info, natts, ov, on, nv, nn, changed);
 			if (nchanged == 0 && info->skip_unchanged)
 			{
 				MemoryContextSwitchTo(old);
 				return PointerGetDatum(NULL);
 			}
 			values[AL_OPERATION] = operation_text("UPDATE");
-			values[AL_ROW_KEY] = JsonbPGetDatum(row_key(info, oldtup, desc));
-			values[AL_OLD] = JsonbPGetDatum(row_to_jsonb(info, oldtup, desc,
+			values[AL_ROW_KEY] = JsonbPGetDatum(row_key(info, natts, ov, on));
+			values[AL_OLD] = JsonbPGetDatum(row_to_jsonb(info, natts, ov, on,
 														 info->full_rows ? NULL : changed));
-			values[AL_NEW] = JsonbPGetDatum(row_to_jsonb(info, newtup, desc,
+			values[AL_NEW] = JsonbPGetDatum(row_to_jsonb(info, natts, nv, nn,
 														 info->full_rows ? NULL : changed));
 			nulls[AL_OLD] = nulls[AL_NEW] = false;
 		}
