@@ -230,6 +230,15 @@ typedef struct AuditFrame
 	struct AuditFrame *outer;
 } AuditFrame;
 
+/*
+ * The partition of the log for a month, and the partition check_partition
+ * found right, as found last: kept until any relcache invalidation (rare
+ * next to transactions), so that a transaction does not look them up anew.
+ */
+static int	known_month = -1;	/* year * 12 + month - 1 */
+static Oid	known_partition = InvalidOid;
+static Oid	known_checked = InvalidOid;
+
 static HTAB *audit_rels = NULL;
 static MemoryContext audit_cache_cxt = NULL;
 static MemoryContext audit_event_cxt = NULL;	/* reset for each event */
@@ -267,6 +276,9 @@ audit_relcache_callback(Datum arg, Oid relid)
 	HASH_SEQ_STATUS status;
 	AuditRelInfo *entry;
 
+	/* any change may be a partition of the log created, dropped or altered */
+	known_month = -1;
+	known_checked = InvalidOid;
 	if (audit_rels == NULL)
 		return;
 	hash_seq_init(&status, audit_rels);
@@ -562,7 +574,6 @@ get_audit_info(Relation rel, Trigger *trigger)
 		ctl.hcxt = audit_cache_cxt;
 		audit_rels = hash_create("steward audited tables", 64, &ctl,
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		CacheRegisterRelcacheCallback(audit_relcache_callback, (Datum) 0);
 	}
 
 	info = (AuditRelInfo *) hash_search(audit_rels, &tgoid, HASH_ENTER, &found);
@@ -1103,23 +1114,33 @@ changed_columns(AuditRelInfo *info, int natts,
 static Oid
 partition_for(TimestampTz ts)
 {
-	Oid			nsp = get_namespace_oid("steward", false);
+	Oid			nsp;
 	pg_time_t	t = timestamptz_to_time_t(ts);
 	struct pg_tm *tm = pg_gmtime(&t);
+	int			month = (tm->tm_year + 1900) * 12 + tm->tm_mon;
 	char		name[NAMEDATALEN];
 	Oid			relid;
 
+	if (month == known_month)
+		return known_partition;
+	nsp = get_namespace_oid("steward", false);
 	snprintf(name, sizeof(name), "audit_log_y%04dm%02d",
 			 tm->tm_year + 1900, tm->tm_mon + 1);
 	relid = get_relname_relid(name, nsp);
 	if (OidIsValid(relid) && get_rel_relispartition(relid))
+	{
+		known_month = month;
+		known_partition = relid;
 		return relid;
+	}
 	relid = get_relname_relid("audit_log_default", nsp);
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("steward.audit_log_default does not exist"),
 				 errhint("Reinstall pg_steward, or create it with CREATE TABLE steward.audit_log_default PARTITION OF steward.audit_log DEFAULT.")));
+	known_month = month;
+	known_partition = relid;
 	return relid;
 }
 
@@ -1151,6 +1172,8 @@ check_partition(Relation rel)
 	bool		ok;
 	int			i;
 
+	if (RelationGetRelid(rel) == known_checked)
+		return;
 	if (rel->rd_rel->relkind != RELKIND_RELATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -1175,6 +1198,7 @@ check_partition(Relation rel)
 				 errmsg("partition %s of steward.audit_log does not have the log's columns in the log's order",
 						RelationGetRelationName(rel)),
 				 errhint("Partitions of the log must be created as the log's own (steward.audit_maintain()); the installed SQL objects and the library must match.")));
+	known_checked = RelationGetRelid(rel);
 }
 
 /*
@@ -2368,6 +2392,7 @@ steward_audit_init(void)
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = audit_process_utility;
 	CacheRegisterSyscacheCallback(AUTHOID, role_cache_callback, (Datum) 0);
+	CacheRegisterRelcacheCallback(audit_relcache_callback, (Datum) 0);
 }
 
 /*

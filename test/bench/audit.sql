@@ -103,7 +103,7 @@ SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) AS log_size_with_index
 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 WHERE i.inhparent = 'steward.audit_log'::regclass;
 
-\echo '== audit: pgbench, 2 clients, single-row UPDATE by random id, 20 s each'
+\echo '== audit: pgbench, 2 clients, single-row UPDATE by random id, 4 rounds of 5 s (best)'
 DO $$
 DECLARE
     v text;
