@@ -470,6 +470,21 @@ SELECT steward.audit_trigger();
 SELECT steward.audit_maintain(-1);
 \echo :LAST_ERROR_SQLSTATE
 
+-- records always go to the end of the log, never into space that VACUUM
+-- found free in earlier pages (whose index summaries would be rebuilt)
+SELECT format('steward.%I', 'audit_log_y' || to_char(now() AT TIME ZONE 'UTC', 'YYYY"m"MM')) AS month \gset
+VACUUM :month;
+CREATE EXTENSION pg_freespacemap;
+SELECT pg_relation_size(:'month') / current_setting('block_size')::int AS pages_before,
+       count(*) FILTER (WHERE avail >= 300) > 0 AS free_space_found
+FROM pg_freespace(:'month') \gset
+SELECT :'free_space_found' AS free_space_found;
+INSERT INTO watched VALUES (3, 'three'), (4, 'four');
+DELETE FROM watched WHERE id = 4;
+SELECT row_key, (ctid::text::point)[0] >= :pages_before - 1 AS at_the_end
+FROM :month WHERE table_name = 'watched' AND row_key ->> 'id' IN ('3', '4') ORDER BY id;
+DROP EXTENSION pg_freespacemap;
+
 -- records hold jsonb in its own binary form, byte for byte what parsing
 -- their text back gives (what a restore does; digests cover these bytes):
 -- every kind of value, and a table wide enough for jsonb's offset entries

@@ -1744,6 +1744,12 @@ fill_record(Datum *values, bool *nulls)
 	nulls[AL_DIGEST] = false;
 }
 
+static bool writer_batchable(AuditWriter *w);
+static AuditBatch *batch_get(void);
+static void batch_add(AuditBatch *b, Datum *values, bool *nulls);
+static void batch_write(AuditBatch *b);
+static void batch_release(AuditBatch *b);
+
 /*
  * check_not_writing
  *		A record written while writing records (a trigger or an index
@@ -1773,6 +1779,23 @@ steward_audit_write(Datum *values, bool *nulls)
 	MemoryContext old;
 
 	w = get_writer();
+	if (writer_batchable(w))
+	{
+		/* a batch of one, written now */
+		AuditBatch *b = batch_get();
+
+		PG_TRY();
+		{
+			batch_add(b, values, nulls);
+			batch_write(b);
+		}
+		PG_FINALLY();
+		{
+			batch_release(b);
+		}
+		PG_END_TRY();
+		return;
+	}
 	slot = w->slot;
 	fill_record(values, nulls);
 	check_not_writing();
@@ -1802,6 +1825,33 @@ steward_audit_write(Datum *values, bool *nulls)
  *		Batches (see AuditBatch)
  * ----------------------------------------------------------------
  */
+
+/*
+ * writer_batchable
+ *		Whether records go into the writer's partition in batches: not when
+ *		someone added triggers or CHECK constraints to it, which
+ *		ExecSimpleRelationInsert honours record by record.
+ */
+static bool
+writer_batchable(AuditWriter *w)
+{
+	return w->rri->ri_TrigDesc == NULL &&
+		(w->rel->rd_att->constr == NULL || w->rel->rd_att->constr->num_check == 0);
+}
+
+/*
+ * batch_release
+ *		Empty a batch and put it back on the free list.
+ */
+static void
+batch_release(AuditBatch *b)
+{
+	b->nrecords = 0;
+	b->nbytes = 0;
+	MemoryContextReset(b->cxt);
+	b->next = spare_batches;
+	spare_batches = b;
+}
 
 /*
  * batch_get
@@ -1964,7 +2014,8 @@ batch_write(AuditBatch *b)
 			ExecStoreHeapTuple(b->records[i], w->slots[i], true);
 		if (w->rel->rd_rel->relispartition)
 			ExecPartitionCheck(w->rri, w->slots[0], w->estate, true);
-		table_multi_insert(w->rel, w->slots, n, GetCurrentCommandId(true), 0, NULL);
+		table_multi_insert(w->rel, w->slots, n, GetCurrentCommandId(true),
+						   TABLE_INSERT_SKIP_FSM, NULL);
 		if (only_brin_indexes(w->rri))
 			brin_index_batch(w, n);
 		else if (w->rri->ri_NumIndices > 0)
@@ -2033,8 +2084,7 @@ current_batch(void)
 	 * skip them.
 	 */
 	w = get_writer();
-	if (w->rri->ri_TrigDesc != NULL ||
-		(w->rel->rd_att->constr != NULL && w->rel->rd_att->constr->num_check > 0))
+	if (!writer_batchable(w))
 		return NULL;
 	if (f->batch == NULL)
 		f->batch = batch_get();
@@ -2072,11 +2122,7 @@ frame_pop(AuditFrame *frame, bool write)
 	}
 	PG_FINALLY();
 	{
-		b->nrecords = 0;
-		b->nbytes = 0;
-		MemoryContextReset(b->cxt);
-		b->next = spare_batches;
-		spare_batches = b;
+		batch_release(b);
 	}
 	PG_END_TRY();
 }
