@@ -1015,14 +1015,52 @@ fields_to_jsonb(const JsonbField *fields, int n)
  *		The row's columns as a jsonb object.  With changed_only, only the
  *		columns flagged in changed[].
  */
+/*
+ * scratch
+ *		Per-backend arrays for n columns, kept and grown as tables need:
+ *		fields for an object under construction (used by one object at a
+ *		time: fields_to_jsonb copies them), and a changed row's values.
+ */
+static int	scratch_size = 0;
+static JsonbField *scratch_fields;
+static Datum *scratch_values[2];
+static bool *scratch_nulls[2];
+static bool *scratch_changed;
+
+static void
+scratch_ensure(int n)
+{
+	if (n <= scratch_size)
+		return;
+	n = Max(n, 32);
+	if (scratch_size > 0)
+	{
+		pfree(scratch_fields);
+		pfree(scratch_values[0]);
+		pfree(scratch_values[1]);
+		pfree(scratch_nulls[0]);
+		pfree(scratch_nulls[1]);
+		pfree(scratch_changed);
+	}
+	scratch_fields = MemoryContextAlloc(TopMemoryContext, sizeof(JsonbField) * n);
+	scratch_values[0] = MemoryContextAlloc(TopMemoryContext, sizeof(Datum) * n);
+	scratch_values[1] = MemoryContextAlloc(TopMemoryContext, sizeof(Datum) * n);
+	scratch_nulls[0] = MemoryContextAlloc(TopMemoryContext, sizeof(bool) * n);
+	scratch_nulls[1] = MemoryContextAlloc(TopMemoryContext, sizeof(bool) * n);
+	scratch_changed = MemoryContextAlloc(TopMemoryContext, sizeof(bool) * n);
+	scratch_size = n;
+}
+
 static Jsonb *
 row_to_jsonb(AuditRelInfo *info, int natts, const Datum *values, const bool *nulls,
 			 const bool *changed)
 {
-	JsonbField *fields = palloc(sizeof(JsonbField) * Max(info->natts, 1));
+	JsonbField *fields;
 	int			n = 0;
 	int			k;
 
+	scratch_ensure(info->natts);
+	fields = scratch_fields;
 	for (k = 0; k < info->natts; k++)
 	{
 		int			i = info->jsonb_order[k];
@@ -1056,7 +1094,8 @@ row_key(AuditRelInfo *info, int natts, const Datum *values, const bool *nulls)
 	if (info->nkeys == 0)
 		return row_to_jsonb(info, natts, values, nulls, NULL);
 
-	fields = palloc(sizeof(JsonbField) * info->nkeys);
+	scratch_ensure(info->natts);
+	fields = scratch_fields;
 	for (k = 0; k < info->natts; k++)
 	{
 		int			i = info->jsonb_order[k];
@@ -2350,8 +2389,8 @@ steward_audit_trigger(PG_FUNCTION_ARGS)
 		HeapTuple	oldtup = trigdata->tg_trigtuple;
 		HeapTuple	newtup = trigdata->tg_newtuple;
 		int			natts = desc->natts;
-		Datum	   *ov = palloc(sizeof(Datum) * natts);
-		bool	   *on = palloc(sizeof(bool) * natts);
+		Datum	   *ov;
+		bool	   *on;
 
 		/* the command that made the change, from the tuple itself */
 		values[AL_STMT] = Int32GetDatum((int32) (TRIGGER_FIRED_BY_DELETE(event) ?
@@ -2360,6 +2399,9 @@ steward_audit_trigger(PG_FUNCTION_ARGS)
 		nulls[AL_STMT] = false;
 
 		/* each tuple is taken apart once */
+		scratch_ensure(Max(natts, info->natts));	/* before any use */
+		ov = scratch_values[0];
+		on = scratch_nulls[0];
 		heap_deform_tuple(oldtup, desc, ov, on);
 		if (TRIGGER_FIRED_BY_INSERT(event))
 		{
@@ -2377,9 +2419,9 @@ steward_audit_trigger(PG_FUNCTION_ARGS)
 		}
 		else
 		{
-			Datum	   *nv = palloc(sizeof(Datum) * natts);
-			bool	   *nn = palloc(sizeof(bool) * natts);
-			bool	   *changed = palloc(sizeof(bool) * natts);
+			Datum	   *nv = scratch_values[1];
+			bool	   *nn = scratch_nulls[1];
+			bool	   *changed = scratch_changed;
 			int			nchanged;
 
 			heap_deform_tuple(newtup, desc, nv, nn);
