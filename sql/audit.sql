@@ -513,6 +513,26 @@ RESET TimeZone;
 INSERT INTO typed (id, ts) VALUES (8, '2026-11-24 12:00:00.123456+00');
 SELECT row_key, new_values ->> 'ts' AS ts FROM steward.audit_log
 WHERE table_name = 'typed' AND row_key ->> 'id' IN ('7', '8') ORDER BY id;
+-- values stored out of line (TOAST) are read whole, with or without a key
+CREATE TABLE toasted (id int PRIMARY KEY, j jsonb, n numeric);
+ALTER TABLE toasted ALTER COLUMN n SET STORAGE EXTERNAL;
+CREATE TABLE toasted_nokey (j jsonb);
+SELECT steward.audit_enable('toasted'), steward.audit_enable('toasted_nokey');
+INSERT INTO toasted VALUES (1, jsonb_build_object('r', (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 200) g)),
+                            10::numeric ^ 4999 + 1);
+INSERT INTO toasted_nokey SELECT j FROM toasted;
+SELECT pg_column_size(j) > 2000 AS j_out_of_line, pg_column_size(n) > 2000 AS n_out_of_line FROM toasted;
+UPDATE toasted SET n = n + 1;
+DELETE FROM toasted_nokey;
+SELECT l.table_name, l.operation,
+       coalesce(l.new_values, l.old_values) -> 'j' = t.j AS j_whole,
+       (l.new_values ->> 'n')::numeric - t.n AS n_diff,
+       l.row_key = CASE WHEN l.table_name = 'toasted' THEN '{"id": 1}' ELSE jsonb_build_object('j', t.j) END AS key_whole
+FROM steward.audit_log l, toasted t
+WHERE l.table_name IN ('toasted', 'toasted_nokey') AND l.operation IN ('INSERT', 'UPDATE', 'DELETE')
+ORDER BY l.id;
+SELECT count(*) AS history FROM steward.audit_history('toasted_nokey', (SELECT jsonb_build_object('j', j) FROM toasted));
+DROP TABLE toasted, toasted_nokey;
 SELECT format('CREATE TABLE wide (%s)', string_agg(format('c%s int', g), ', ')) FROM generate_series(1, 40) g \gexec
 SELECT steward.audit_enable('wide');
 INSERT INTO wide SELECT g, g + 1, g + 2, g + 3, g + 4, g + 5, g + 6, g + 7, g + 8, g + 9, g + 10, g + 11, g + 12, g + 13, g + 14, g + 15, g + 16, g + 17, g + 18, g + 19, g + 20, g + 21, g + 22, g + 23, g + 24, g + 25, g + 26, g + 27, g + 28, g + 29, g + 30, g + 31, g + 32, g + 33, g + 34, g + 35, g + 36, g + 37, g + 38, g + 39 FROM generate_series(1, 3) g;

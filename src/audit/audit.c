@@ -235,6 +235,7 @@ typedef struct AuditFrame
  * found right, as found last: kept until any relcache invalidation (rare
  * next to transactions), so that a transaction does not look them up anew.
  */
+static uint64 known_generation = 0;	/* bumped by every invalidation */
 static int	known_month = -1;	/* year * 12 + month - 1 */
 static Oid	known_partition = InvalidOid;
 static Oid	known_checked = InvalidOid;
@@ -277,6 +278,7 @@ audit_relcache_callback(Datum arg, Oid relid)
 	AuditRelInfo *entry;
 
 	/* any change may be a partition of the log created, dropped or altered */
+	known_generation++;
 	known_month = -1;
 	known_checked = InvalidOid;
 	if (audit_rels == NULL)
@@ -726,8 +728,8 @@ field_numeric(JsonbField *f, Numeric n)
 
 /*
  * field_numeric_datum
- *		field_numeric for a numeric datum, read in place when it is not
- *		compressed or external (a short header is rewritten as a 4-byte one
+ *		field_numeric for a numeric datum, read in place when it is neither
+ *		external nor compressed (a short header is rewritten as a 4-byte one
  *		by fields_to_jsonb, as DatumGetNumeric's copy would have it).
  */
 static inline void
@@ -735,7 +737,8 @@ field_numeric_datum(JsonbField *f, Datum value)
 {
 	struct varlena *v = (struct varlena *) DatumGetPointer(value);
 
-	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
+	/* (an external TOAST pointer has a 1-byte header too: VARATT_IS_SHORT) */
+	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
 	{
 		field_numeric(f, DatumGetNumeric(value));
 		return;
@@ -838,7 +841,7 @@ column_field(AuditColumn *col, ColumnKind kind, Datum value, bool isnull,
 				Jsonb	   *jb;
 
 				/* a container is embedded as its bytes, read in place */
-				if (!VARATT_IS_EXTENDED(v) || VARATT_IS_SHORT(v))
+				if (!VARATT_IS_EXTERNAL(v) && !VARATT_IS_COMPRESSED(v))
 				{
 					memcpy(&header, VARDATA_ANY(v), sizeof(header));
 					if ((header & JB_FSCALAR) == 0)
@@ -1006,6 +1009,12 @@ fields_to_jsonb(const JsonbField *fields, int n)
 			meta = f->type | totallen | JENTRY_HAS_OFF;
 		entries[n + i] = meta;
 	}
+	/* the whole object's size, as convertJsonbObject checks it */
+	if (pos - VARHDRSZ > JENTRY_OFFLENMASK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("total size of jsonb object elements exceeds the maximum of %u bytes",
+						JENTRY_OFFLENMASK)));
 	SET_VARSIZE(buf, pos);
 	return (Jsonb *) buf;
 }
@@ -1159,6 +1168,7 @@ partition_for(TimestampTz ts)
 	int			month = (tm->tm_year + 1900) * 12 + tm->tm_mon;
 	char		name[NAMEDATALEN];
 	Oid			relid;
+	uint64		generation = known_generation;
 
 	if (month == known_month)
 		return known_partition;
@@ -1168,8 +1178,12 @@ partition_for(TimestampTz ts)
 	relid = get_relname_relid(name, nsp);
 	if (OidIsValid(relid) && get_rel_relispartition(relid))
 	{
-		known_month = month;
-		known_partition = relid;
+		/* kept unless an invalidation came during the look-ups */
+		if (generation == known_generation)
+		{
+			known_month = month;
+			known_partition = relid;
+		}
 		return relid;
 	}
 	relid = get_relname_relid("audit_log_default", nsp);
@@ -1178,8 +1192,11 @@ partition_for(TimestampTz ts)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("steward.audit_log_default does not exist"),
 				 errhint("Reinstall pg_steward, or create it with CREATE TABLE steward.audit_log_default PARTITION OF steward.audit_log DEFAULT.")));
-	known_month = month;
-	known_partition = relid;
+	if (generation == known_generation)
+	{
+		known_month = month;
+		known_partition = relid;
+	}
 	return relid;
 }
 
@@ -1926,7 +1943,9 @@ only_brin_indexes(ResultRelInfo *rri)
 	for (int j = 0; j < rri->ri_NumIndices; j++)
 	{
 		if (rri->ri_IndexRelationDescs[j] == NULL ||
-			rri->ri_IndexRelationDescs[j]->rd_rel->relam != BRIN_AM_OID ||
+			!rri->ri_IndexRelationInfo[j]->ii_ReadyForInserts)
+			continue;			/* skipped, as ExecInsertIndexTuples does */
+		if (rri->ri_IndexRelationDescs[j]->rd_rel->relam != BRIN_AM_OID ||
 			rri->ri_IndexRelationInfo[j]->ii_Predicate != NIL)
 			return false;
 	}
@@ -1983,9 +2002,14 @@ brin_index_batch(AuditWriter *w, int n)
 		Relation	idx = rri->ri_IndexRelationDescs[j];
 		IndexInfo  *ii = rri->ri_IndexRelationInfo[j];
 		BlockNumber pages_per_range;
-		BrinRevmap *revmap = brinRevmapInitialize(idx, &pages_per_range, NULL);
+		BrinRevmap *revmap;
 		BlockNumber range = InvalidBlockNumber;
 		bool		summarized = false;
+
+		/* an index being built concurrently (not ready): as ExecInsertIndexTuples */
+		if (idx == NULL || !ii->ii_ReadyForInserts)
+			continue;
+		revmap = brinRevmapInitialize(idx, &pages_per_range, NULL);
 
 		for (int i = 0; i < n; i++)
 		{
@@ -2024,6 +2048,7 @@ batch_write(AuditBatch *b)
 	AuditWriter *w;
 	int			n = b->nrecords;
 	int			i;
+	MemoryContext old;
 
 	if (n == 0)
 		return;
@@ -2046,6 +2071,7 @@ batch_write(AuditBatch *b)
 	}
 
 	audit_writing = true;
+	old = MemoryContextSwitchTo(b->cxt);	/* what the insert allocates goes with the batch */
 	PG_TRY();
 	{
 		/* the slots own the records: heap_multi_insert need not copy them */
@@ -2069,6 +2095,7 @@ batch_write(AuditBatch *b)
 	}
 	PG_FINALLY();
 	{
+		MemoryContextSwitchTo(old);
 		audit_writing = false;
 		for (i = 0; i < n; i++)
 			ExecClearTuple(w->slots[i]);
@@ -2135,14 +2162,24 @@ current_batch(void)
  *		Open a frame; close it, writing its batch (write) or discarding it
  *		(an error).
  */
-static void
-frame_push(AuditFrame *frame)
+static AuditFrame *spare_frames = NULL;
+
+static AuditFrame *
+frame_push(void)
 {
+	AuditFrame *frame = spare_frames;
+
+	/* not on the stack of a function that longjmps past it (PG_TRY) */
+	if (frame != NULL)
+		spare_frames = frame->outer;
+	else
+		frame = MemoryContextAlloc(TopMemoryContext, sizeof(AuditFrame));
 	frame->lxid = MyProc->lxid;
 	frame->subid = GetCurrentSubTransactionId();
 	frame->batch = NULL;
 	frame->outer = audit_frame;
 	audit_frame = frame;
+	return frame;
 }
 
 static void
@@ -2152,6 +2189,8 @@ frame_pop(AuditFrame *frame, bool write)
 
 	audit_frame = frame->outer;
 	frame->batch = NULL;
+	frame->outer = spare_frames;
+	spare_frames = frame;
 	if (b == NULL)
 		return;
 	PG_TRY();
@@ -2174,9 +2213,8 @@ frame_pop(AuditFrame *frame, bool write)
 static void
 audit_executor_finish(QueryDesc *queryDesc)
 {
-	AuditFrame	frame;
+	AuditFrame *frame = frame_push();
 
-	frame_push(&frame);
 	PG_TRY();
 	{
 		if (prev_ExecutorFinish)
@@ -2186,11 +2224,11 @@ audit_executor_finish(QueryDesc *queryDesc)
 	}
 	PG_CATCH();
 	{
-		frame_pop(&frame, false);
+		frame_pop(frame, false);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	frame_pop(&frame, true);
+	frame_pop(frame, true);
 }
 
 /*
@@ -2204,11 +2242,9 @@ audit_process_utility(PlannedStmt *pstmt, const char *queryString,
 					  DestReceiver *dest, QueryCompletion *qc)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
-	AuditFrame	frame;
 	bool		copy_from = IsA(parsetree, CopyStmt) && ((CopyStmt *) parsetree)->is_from;
+	AuditFrame *frame = copy_from ? frame_push() : NULL;
 
-	if (copy_from)
-		frame_push(&frame);
 	PG_TRY();
 	{
 		if (prev_ProcessUtility)
@@ -2220,13 +2256,13 @@ audit_process_utility(PlannedStmt *pstmt, const char *queryString,
 	}
 	PG_CATCH();
 	{
-		if (copy_from)
-			frame_pop(&frame, false);
+		if (frame != NULL)
+			frame_pop(frame, false);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	if (copy_from)
-		frame_pop(&frame, true);
+	if (frame != NULL)
+		frame_pop(frame, true);
 }
 
 /*
