@@ -25,7 +25,8 @@ OBJS = \
 	src/audit/audit.o \
 	src/audit/ddl.o \
 	src/audit/reads.o \
-	src/audit/sealer.o
+	src/audit/sealer.o \
+	src/events/versioning.o
 
 # The install script is generated from the per-capability SQL pieces, in
 # this order (a later piece may use what an earlier one created).
@@ -34,14 +35,15 @@ SQL_PIECES = \
 	src/context/context.sql \
 	src/rls/rls.sql \
 	src/rls/lint.sql \
-	src/audit/audit.sql
+	src/audit/audit.sql \
+	src/events/versioning.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), in order.
-REGRESS = install context context_privileges rls_token rls_templates rls_lint audit audit_tamper audit_purge
+REGRESS = install context context_privileges rls_token rls_templates rls_lint audit audit_tamper audit_purge versioning
 # isolation specs (test/isolation/specs/NAME.spec)
-ISOLATION = context_sessions rls_tenants audit_concurrency
+ISOLATION = context_sessions rls_tenants audit_concurrency versioning_race
 ISOLATION_OPTS = --inputdir=test/isolation
 
 EXTRA_CLEAN = $(DATA_built) results/ regression.diffs regression.out \

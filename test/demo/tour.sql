@@ -123,3 +123,27 @@ UPDATE steward.audit_log SET actor_user = '99' WHERE id = :last_change;
 SELECT first_broken = :last_change AS names_the_record, reason FROM steward.audit_verify();
 ROLLBACK;
 \set ECHO none
+
+\echo
+\echo '---- 4. Optimistic concurrency ---------------------------------'
+\echo 'Two people edit the same order from the same read: the second save is'
+\echo 'refused (SQLSTATE 40001, retry) instead of silently overwriting the first.'
+\echo
+\set ECHO queries
+BEGIN;   -- rolled back at the end
+ALTER TABLE orders ADD COLUMN version bigint NOT NULL DEFAULT 1;
+SELECT steward.versioning_enable('orders');
+SELECT id, status, version FROM orders WHERE id = 1;
+-- the first save carries the version it read, and bumps it
+UPDATE orders SET status = 'shipped', version = 1 WHERE id = 1;
+SELECT id, status, version FROM orders WHERE id = 1;
+-- the second save, from the same read, is refused
+DO $$
+BEGIN
+  UPDATE orders SET status = 'cancelled', version = 1 WHERE id = 1;
+EXCEPTION WHEN serialization_failure THEN
+  RAISE NOTICE 'refused (SQLSTATE %): %', SQLSTATE, SQLERRM;
+END $$;
+SELECT id, status, version FROM orders WHERE id = 1;
+ROLLBACK;
+\set ECHO none

@@ -42,6 +42,8 @@ is( $node->safe_psql(
 	"\\set ON_ERROR_STOP on\n\\i $src/test/demo/tour.sql\n");
 is($rc, 0, 'the tour runs to the end') or diag($err);
 like($out, qr/Session context/, 'the tour shows the session context');
+like($err, qr/refused \(SQLSTATE 40001\): row \(id\)=\(1\) of table public\.orders was changed/,
+	'the tour shows a stale save refused');
 
 $node->stop;
 done_testing();
