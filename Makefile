@@ -26,7 +26,8 @@ OBJS = \
 	src/audit/ddl.o \
 	src/audit/reads.o \
 	src/audit/sealer.o \
-	src/events/versioning.o
+	src/events/versioning.o \
+	src/events/notify.o
 
 # The install script is generated from the per-capability SQL pieces, in
 # this order (a later piece may use what an earlier one created).
@@ -36,14 +37,15 @@ SQL_PIECES = \
 	src/rls/rls.sql \
 	src/rls/lint.sql \
 	src/audit/audit.sql \
-	src/events/versioning.sql
+	src/events/versioning.sql \
+	src/events/notify.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), in order.
-REGRESS = install context context_privileges rls_token rls_templates rls_lint audit audit_tamper audit_purge versioning
+REGRESS = install context context_privileges rls_token rls_templates rls_lint audit audit_tamper audit_purge versioning notify
 # isolation specs (test/isolation/specs/NAME.spec)
-ISOLATION = context_sessions rls_tenants audit_concurrency versioning_race
+ISOLATION = context_sessions rls_tenants audit_concurrency versioning_race notify_listen
 ISOLATION_OPTS = --inputdir=test/isolation
 
 EXTRA_CLEAN = $(DATA_built) results/ regression.diffs regression.out \

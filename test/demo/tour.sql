@@ -125,9 +125,10 @@ ROLLBACK;
 \set ECHO none
 
 \echo
-\echo '---- 4. Optimistic concurrency ---------------------------------'
+\echo '---- 4. Change events ------------------------------------------'
 \echo 'Two people edit the same order from the same read: the second save is'
-\echo 'refused (SQLSTATE 40001, retry) instead of silently overwriting the first.'
+\echo 'refused (SQLSTATE 40001, retry) instead of silently overwriting the first;'
+\echo 'and every committed change can announce itself to listeners.'
 \echo
 \set ECHO queries
 BEGIN;   -- rolled back at the end
@@ -146,4 +147,12 @@ EXCEPTION WHEN serialization_failure THEN
 END $$;
 SELECT id, status, version FROM orders WHERE id = 1;
 ROLLBACK;
+
+-- every committed change can also announce itself to listeners (NOTIFY):
+-- a cache or a search index hears the key and what changed
+SELECT steward.notify_enable('orders', columns => ARRAY['status']);
+LISTEN steward_changes;
+UPDATE orders SET status = CASE status WHEN 'paid' THEN 'shipped' ELSE 'paid' END WHERE id = 2;
+SELECT steward.notify_disable('orders');
+UNLISTEN steward_changes;
 \set ECHO none

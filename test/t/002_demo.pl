@@ -44,6 +44,8 @@ is($rc, 0, 'the tour runs to the end') or diag($err);
 like($out, qr/Session context/, 'the tour shows the session context');
 like($err, qr/refused \(SQLSTATE 40001\): row \(id\)=\(1\) of table public\.orders was changed/,
 	'the tour shows a stale save refused');
+like($out, qr/Asynchronous notification "steward_changes" with payload "\{"op": "UPDATE", "schema": "public", "table": "orders", "key": \{"id": 2\}, "changed": \["status"\]/,
+	'the tour shows a change notification');
 
 $node->stop;
 done_testing();
