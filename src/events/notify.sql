@@ -24,7 +24,6 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    kind "char";
     col name;
     args text;
 BEGIN
@@ -36,15 +35,7 @@ BEGIN
         RAISE EXCEPTION 'channel must be 1 to 63 bytes long'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    SELECT c.relkind INTO kind FROM pg_class c WHERE c.oid = relation;
-    IF kind NOT IN ('r', 'p') THEN
-        RAISE EXCEPTION '"%" is not a table', relation
-            USING ERRCODE = 'wrong_object_type';
-    END IF;
-    IF NOT pg_has_role(current_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = relation), 'USAGE') THEN
-        RAISE EXCEPTION 'must be owner of table %', relation
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
+    PERFORM steward.require_own_table(relation);
     args := quote_literal(channel);
     FOREACH col IN ARRAY coalesce(columns, '{}') LOOP
         IF col IS NULL OR NOT EXISTS (
@@ -75,13 +66,7 @@ AS $$
 DECLARE
     t name;
 BEGIN
-    IF relation IS NULL THEN
-        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF NOT pg_has_role(current_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = relation), 'USAGE') THEN
-        RAISE EXCEPTION 'must be owner of table %', relation
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
+    PERFORM steward.require_own_table(relation);
     FOR t IN SELECT tg.tgname FROM pg_trigger tg
              WHERE tg.tgrelid = relation AND tg.tgname IN ('steward_notify', 'steward_notify_truncate')
                AND tg.tgparentid = 0 LOOP

@@ -8,6 +8,33 @@
 -- it with the table, and steward.versioned_tables reads it back.
 -- ---------------------------------------------------------------------
 
+CREATE FUNCTION steward.require_own_table(relation regclass)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    kind "char";
+    owner oid;
+BEGIN
+    IF relation IS NULL THEN
+        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT c.relkind, c.relowner INTO kind, owner FROM pg_class c WHERE c.oid = relation;
+    IF kind IS DISTINCT FROM 'r' AND kind IS DISTINCT FROM 'p' THEN
+        RAISE EXCEPTION '"%" is not a table', relation
+            USING ERRCODE = 'wrong_object_type';
+    END IF;
+    IF NOT pg_has_role(current_user, owner, 'USAGE') THEN
+        RAISE EXCEPTION 'must be owner of table %', relation
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION steward.require_own_table(regclass) IS
+  'Internal: raise an error unless relation is a table (or partitioned table) the current role owns (or is a member of its owner)';
+
 CREATE FUNCTION steward.versioning_trigger()
 RETURNS trigger
 LANGUAGE c
@@ -26,7 +53,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     att record;
-    kind "char";
 BEGIN
     IF relation IS NULL OR column_name IS NULL OR mode IS NULL THEN
         RAISE EXCEPTION 'table, column_name and mode must not be NULL'
@@ -37,15 +63,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Modes are reject (the default) and last_write_wins.';
     END IF;
-    SELECT c.relkind INTO kind FROM pg_class c WHERE c.oid = relation;
-    IF kind NOT IN ('r', 'p') THEN
-        RAISE EXCEPTION '"%" is not a table', relation
-            USING ERRCODE = 'wrong_object_type';
-    END IF;
-    IF NOT pg_has_role(current_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = relation), 'USAGE') THEN
-        RAISE EXCEPTION 'must be owner of table %', relation
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
+    PERFORM steward.require_own_table(relation);
     SELECT a.attname, a.atttypid, a.attgenerated INTO att
     FROM pg_attribute a
     WHERE a.attrelid = relation AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped;
@@ -82,13 +100,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF relation IS NULL THEN
-        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF NOT pg_has_role(current_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = relation), 'USAGE') THEN
-        RAISE EXCEPTION 'must be owner of table %', relation
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
+    PERFORM steward.require_own_table(relation);
     IF EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = relation AND t.tgname = 'steward_versioning') THEN
         EXECUTE format('DROP TRIGGER steward_versioning ON %s', relation);
     END IF;
