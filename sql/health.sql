@@ -1,0 +1,61 @@
+--
+-- health: steward.health_check() joins every capability's checks
+--
+\set SHOW_CONTEXT never
+CREATE SCHEMA health_t;
+CREATE TABLE health_t.clean (id int PRIMARY KEY, v text);
+ALTER TABLE health_t.clean ENABLE ROW LEVEL SECURITY;
+CREATE POLICY p ON health_t.clean USING (id > 0);
+-- a clean audited, versioned, notified table: no finding of those areas
+ALTER TABLE health_t.clean ADD COLUMN version int NOT NULL DEFAULT 1;
+SELECT steward.audit_enable('health_t.clean'), steward.versioning_enable('health_t.clean'),
+       steward.notify_enable('health_t.clean');
+SELECT severity, area, code, object FROM steward.health_check(ARRAY['health_t']) ORDER BY code, object;
+
+-- each problem is found, with a hint
+CREATE TABLE health_t.no_trigger (id int PRIMARY KEY);
+SELECT steward.audit_enable('health_t.no_trigger');
+DROP TRIGGER steward_audit ON health_t.no_trigger;
+DROP TRIGGER steward_audit_truncate ON health_t.no_trigger;
+CREATE TABLE health_t.disabled (id int PRIMARY KEY);
+SELECT steward.audit_enable('health_t.disabled');
+ALTER TABLE health_t.disabled DISABLE TRIGGER steward_audit;
+CREATE TABLE health_t.nokey (v text);
+SELECT steward.audit_enable('health_t.nokey');
+ALTER TABLE health_t.clean DISABLE TRIGGER steward_versioning;
+ALTER TABLE health_t.clean DISABLE TRIGGER steward_notify;
+SELECT severity, area, code, object, message, hint
+FROM steward.health_check(ARRAY['health_t']) WHERE area <> 'rls' ORDER BY code, object, message;
+-- an ordinary role gets the same findings
+CREATE ROLE health_reader;
+SET ROLE health_reader;
+SELECT code, object FROM steward.health_check(ARRAY['health_t']) WHERE area <> 'rls' ORDER BY code, object;
+RESET ROLE;
+DROP ROLE health_reader;
+-- the linter's findings come along (area rls)
+SELECT code, object FROM steward.health_check(ARRAY['health_t']) WHERE area = 'rls' ORDER BY code, object;
+
+-- a missing log partition
+BEGIN;
+SELECT format('steward.%I', 'audit_log_y' || to_char(now() AT TIME ZONE 'UTC', 'YYYY"m"MM')) AS month,
+       format('steward.%I', 'audit_log_y' || to_char((now() AT TIME ZONE 'UTC') + interval '1 month', 'YYYY"m"MM')) AS next \gset
+ALTER TABLE steward.audit_log DETACH PARTITION :next;
+SELECT code FROM steward.health_check(ARRAY['health_t']) WHERE code LIKE 'AUD00_' AND code >= 'AUD004';
+ALTER TABLE steward.audit_log DETACH PARTITION :month;
+SELECT code FROM steward.health_check(ARRAY['health_t']) WHERE code LIKE 'AUD00_' AND code >= 'AUD004';
+ROLLBACK;
+
+-- fixed, the findings go away
+ALTER TABLE health_t.disabled ENABLE TRIGGER steward_audit;
+ALTER TABLE health_t.clean ENABLE TRIGGER steward_versioning;
+ALTER TABLE health_t.clean ENABLE TRIGGER steward_notify;
+SELECT steward.audit_enable('health_t.no_trigger');
+ALTER TABLE health_t.nokey ADD COLUMN id serial PRIMARY KEY;
+SELECT count(*) AS findings FROM steward.health_check(ARRAY['health_t']) WHERE area <> 'rls';
+
+
+-- bad input
+SELECT * FROM steward.health_check(ARRAY[NULL]::name[]);
+SELECT count(*) >= 0 AS runs_on_every_schema FROM steward.health_check();
+
+DROP SCHEMA health_t CASCADE;

@@ -1,0 +1,120 @@
+-- ---------------------------------------------------------------------
+-- Operations: the health check
+--
+-- steward.health_check() joins the checks of every capability that has
+-- landed into one list of findings (severity, area, code, object, message,
+-- hint); docs/operations.md documents each code and how to fix it.  Only
+-- catalog queries: it runs in about the time rls_lint() takes.
+-- ---------------------------------------------------------------------
+
+CREATE FUNCTION steward.audit_month_attached(partition_name name)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (SELECT FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                   WHERE i.inhparent = 'steward.audit_log'::regclass
+                     AND c.relname = partition_name
+                     AND c.relnamespace = 'steward'::regnamespace)
+$$;
+
+COMMENT ON FUNCTION steward.audit_month_attached(name) IS
+  'Internal: whether steward.<partition_name> is a partition of steward.audit_log';
+
+CREATE FUNCTION steward.health_check(schemas name[] DEFAULT NULL)
+RETURNS TABLE (severity text, area text, code text, object text, message text, hint text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    nsps name[];
+    this_month text := 'audit_log_y' || to_char(now() AT TIME ZONE 'UTC', 'YYYY"m"MM');
+    next_month text := 'audit_log_y' || to_char((now() AT TIME ZONE 'UTC') + interval '1 month', 'YYYY"m"MM');
+BEGIN
+    IF schemas IS NOT NULL AND array_position(schemas, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'schema list must not contain nulls'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- every schema but the system's and pg_steward's own, unless named
+    nsps := coalesce(schemas, ARRAY(
+        SELECT n.nspname FROM pg_namespace n
+        WHERE n.nspname NOT IN ('information_schema', 'steward')
+          AND n.nspname !~ '^pg_'
+        ORDER BY 1));
+
+    -- row-level security: the linter (RLS001-RLS010)
+    RETURN QUERY
+    SELECT l.severity, 'rls'::text, l.code, l.object, l.message, l.hint
+    FROM steward.rls_lint(nsps) l;
+
+    -- audit: tables whose audit trigger is gone or disabled, tables whose
+    -- records use the whole row as key, missing log partitions
+    RETURN QUERY
+    SELECT 'error'::text, 'audit'::text, 'AUD001'::text, a.relation::text,
+           format('table %s is audited, but its audit trigger is missing: its changes are not recorded', a.relation),
+           format('Run SELECT steward.audit_enable(%L) again, or steward.audit_disable(%L) if it should no longer be audited.',
+                  a.relation::text, a.relation::text)
+    FROM steward.audit_tables a
+    JOIN pg_class c ON c.oid = a.relation
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = ANY (nsps)
+      AND NOT EXISTS (SELECT FROM pg_trigger t
+                      WHERE t.tgrelid = a.relation AND t.tgparentid = 0
+                        AND t.tgfoid = 'steward.audit_trigger()'::regprocedure);
+
+    RETURN QUERY
+    SELECT 'error'::text, 'audit'::text, 'AUD002'::text, a.relation::text,
+           format('the audit trigger %s of table %s is disabled: its changes are not recorded',
+                  quote_ident(t.tgname), a.relation),
+           format('ALTER TABLE %s ENABLE TRIGGER %s;', a.relation, quote_ident(t.tgname))
+    FROM steward.audit_tables a
+    JOIN pg_class c ON c.oid = a.relation
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_trigger t ON t.tgrelid = a.relation AND t.tgparentid = 0
+                     AND t.tgfoid = 'steward.audit_trigger()'::regprocedure
+    WHERE n.nspname = ANY (nsps) AND t.tgenabled = 'D';
+
+    RETURN QUERY
+    SELECT 'warning'::text, 'audit'::text, 'AUD003'::text, a.relation::text,
+           format('table %s is audited but has no primary key or replica identity index: its records use the whole row as key, so a row''s history is lost when it changes', a.relation),
+           'Add a primary key (or ALTER TABLE ... REPLICA IDENTITY USING INDEX on a unique index).'
+    FROM steward.audit_tables a
+    JOIN pg_class c ON c.oid = a.relation
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = ANY (nsps)
+      AND NOT EXISTS (SELECT FROM pg_index i
+                      WHERE i.indrelid = a.relation AND (i.indisprimary OR i.indisreplident));
+
+    RETURN QUERY
+    SELECT 'warning'::text, 'audit'::text, 'AUD004'::text, format('steward.%I', this_month),
+           'this month''s partition of steward.audit_log is missing: records go to the default partition',
+           'SELECT steward.audit_maintain();  -- and run it monthly (cron)'
+    WHERE NOT steward.audit_month_attached(this_month);
+
+    RETURN QUERY
+    SELECT 'info'::text, 'audit'::text, 'AUD005'::text, format('steward.%I', next_month),
+           'next month''s partition of steward.audit_log does not exist yet',
+           'SELECT steward.audit_maintain();  -- before the month begins'
+    WHERE NOT steward.audit_month_attached(next_month)
+      AND steward.audit_month_attached(this_month);
+
+    -- change events: disabled versioning or notification triggers
+    RETURN QUERY
+    SELECT 'warning'::text, 'events'::text, 'EVT001'::text, t.tgrelid::regclass::text,
+           format('the %s trigger of table %s is disabled',
+                  CASE WHEN t.tgname = 'steward_versioning' THEN 'versioning' ELSE 'notification' END,
+                  t.tgrelid::regclass),
+           format('ALTER TABLE %s ENABLE TRIGGER %s;  -- or steward.%s_disable()',
+                  t.tgrelid::regclass, quote_ident(t.tgname),
+                  CASE WHEN t.tgname = 'steward_versioning' THEN 'versioning' ELSE 'notify' END)
+    FROM pg_trigger t
+    JOIN pg_class c ON c.oid = t.tgrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = ANY (nsps) AND t.tgparentid = 0 AND t.tgenabled = 'D'
+      AND t.tgfoid IN ('steward.versioning_trigger()'::regprocedure,
+                       'steward.notify_trigger()'::regprocedure);
+END
+$$;
+
+COMMENT ON FUNCTION steward.health_check(name[]) IS
+  'One row per finding (severity error/warning/info, area, code, object, message, hint) of every capability''s checks, for the given schemas (default: all but system schemas); see docs/operations.md';
