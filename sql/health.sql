@@ -16,12 +16,14 @@ SELECT severity, area, code, object FROM steward.health_check(ARRAY['health_t'])
 CREATE TABLE health_t.no_trigger (id int PRIMARY KEY);
 SELECT steward.audit_enable('health_t.no_trigger');
 DROP TRIGGER steward_audit ON health_t.no_trigger;
-DROP TRIGGER steward_audit_truncate ON health_t.no_trigger;
 CREATE TABLE health_t.disabled (id int PRIMARY KEY);
 SELECT steward.audit_enable('health_t.disabled');
 ALTER TABLE health_t.disabled DISABLE TRIGGER steward_audit;
 CREATE TABLE health_t.nokey (v text);
 SELECT steward.audit_enable('health_t.nokey');
+CREATE TABLE health_t.replica (id int PRIMARY KEY);
+SELECT steward.audit_enable('health_t.replica', hash_columns => ARRAY['id'], operations => ARRAY['INSERT']);
+ALTER TABLE health_t.replica ENABLE REPLICA TRIGGER steward_audit;
 ALTER TABLE health_t.clean DISABLE TRIGGER steward_versioning;
 ALTER TABLE health_t.clean DISABLE TRIGGER steward_notify;
 SELECT severity, area, code, object, message, hint
@@ -47,9 +49,18 @@ ROLLBACK;
 
 -- fixed, the findings go away
 ALTER TABLE health_t.disabled ENABLE TRIGGER steward_audit;
+ALTER TABLE health_t.replica ENABLE TRIGGER steward_audit;
 ALTER TABLE health_t.clean ENABLE TRIGGER steward_versioning;
 ALTER TABLE health_t.clean ENABLE TRIGGER steward_notify;
 SELECT steward.audit_enable('health_t.no_trigger');
+-- (AUD001's hint re-creates the trigger with the table's options)
+DROP TRIGGER steward_audit ON health_t.replica;
+DO $$
+BEGIN
+  EXECUTE (SELECT substr(hint, strpos(hint, 'SELECT')) FROM steward.health_check(ARRAY['health_t'])
+           WHERE code = 'AUD001' AND object = 'health_t.replica');
+END $$;
+SELECT operations, hash_columns FROM steward.audit_tables WHERE relation = 'health_t.replica'::regclass;
 ALTER TABLE health_t.nokey ADD COLUMN id serial PRIMARY KEY;
 SELECT count(*) AS findings FROM steward.health_check(ARRAY['health_t']) WHERE area <> 'rls';
 

@@ -24,6 +24,7 @@
 #include <math.h>
 
 #include "access/genam.h"
+#include "access/detoast.h"
 #include "access/htup_details.h"
 #include "catalog/partition.h"
 #include "catalog/pg_type.h"
@@ -41,8 +42,20 @@
 
 #include "pg_steward.h"
 
-/* PostgreSQL's limit on a NOTIFY payload (commands/async.c), in bytes */
-#define STEWARD_NOTIFY_MAX	7999
+/*
+ * The longest payload NOTIFY takes: commands/async.c refuses one of
+ * NOTIFY_PAYLOAD_MAX_LENGTH (BLCKSZ - NAMEDATALEN - 128) bytes or more,
+ * and keeps that definition private.
+ */
+#define STEWARD_NOTIFY_MAX	(BLCKSZ - NAMEDATALEN - 128 - 1)
+
+/* What a trigger caches between rows (fn_extra): the table it names */
+typedef struct NotifyCache
+{
+	Oid			relid;			/* the relation the trigger fires on */
+	char	   *schema;			/* the partitioned table's for a partition */
+	char	   *table;
+} NotifyCache;
 
 PG_FUNCTION_INFO_V1(steward_notify_trigger);
 
@@ -158,6 +171,8 @@ steward_notify_trigger(PG_FUNCTION_ARGS)
 	StringInfoData rest;
 	StringInfoData payload;
 	TupleTableSlot *slot = NULL;
+	NotifyCache *cache;
+	bool		oversize = false;
 	int			i;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
@@ -177,11 +192,24 @@ steward_notify_trigger(PG_FUNCTION_ARGS)
 	desc = RelationGetDescr(rel);
 
 	/* a partition's changes are changes of the partitioned table */
-	named = RelationGetRelid(rel);
-	if (rel->rd_rel->relispartition)
-		named = llast_oid(get_partition_ancestors(named));
-	schema = get_namespace_name(get_rel_namespace(named));
-	table = get_rel_name(named);
+	cache = (NotifyCache *) fcinfo->flinfo->fn_extra;
+	if (cache == NULL || cache->relid != RelationGetRelid(rel))
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		named = RelationGetRelid(rel);
+		if (rel->rd_rel->relispartition)
+			named = llast_oid(get_partition_ancestors(named));
+		if (cache == NULL)
+			cache = palloc(sizeof(NotifyCache));
+		cache->relid = RelationGetRelid(rel);
+		cache->schema = get_namespace_name(get_rel_namespace(named));
+		cache->table = get_rel_name(named);
+		fcinfo->flinfo->fn_extra = cache;
+		MemoryContextSwitchTo(old);
+	}
+	schema = cache->schema;
+	table = cache->table;
 
 	if (TRIGGER_FIRED_BY_INSERT(event))
 	{
@@ -263,7 +291,19 @@ steward_notify_trigger(PG_FUNCTION_ARGS)
 					continue;
 				}
 				value = slot_getattr(slot, attno, &isnull);
+				/* a value that cannot fit is not converted at all */
+				if (!isnull && TupleDescAttr(desc, attno - 1)->attlen == -1 &&
+					toast_raw_datum_size(value) > STEWARD_NOTIFY_MAX)
+				{
+					oversize = true;
+					break;
+				}
 				append_json_value(&rest, value, isnull, TupleDescAttr(desc, attno - 1)->atttypid);
+				if (rest.len > STEWARD_NOTIFY_MAX)
+				{
+					oversize = true;
+					break;
+				}
 			}
 			appendStringInfoChar(&rest, '}');
 		}
@@ -272,7 +312,7 @@ steward_notify_trigger(PG_FUNCTION_ARGS)
 	/* the whole payload, or the key only, or the table only */
 	initStringInfo(&payload);
 	appendBinaryStringInfo(&payload, head.data, head.len);
-	if (head.len + key.len + rest.len + 1 <= STEWARD_NOTIFY_MAX)
+	if (!oversize && head.len + key.len + rest.len + 1 <= STEWARD_NOTIFY_MAX)
 	{
 		appendBinaryStringInfo(&payload, key.data, key.len);
 		appendBinaryStringInfo(&payload, rest.data, rest.len);

@@ -81,14 +81,10 @@ COMMENT ON FUNCTION steward.notify_disable(regclass) IS
 CREATE VIEW steward.notified_tables AS
 SELECT t.tgrelid::regclass AS relation,
        a.args[1] AS channel,
-       a.args[2:] AS columns,
-       t.tgenabled <> 'D' AS enabled
+       a.args[2:]::name[] AS columns,
+       t.tgenabled IN ('O', 'A') AS enabled
 FROM pg_catalog.pg_trigger t,
-     LATERAL (SELECT ARRAY(SELECT convert_from(x::bytea, 'UTF8')
-                           FROM unnest(string_to_array(encode(t.tgargs, 'escape'), '\000'))
-                                WITH ORDINALITY AS u(x, n)
-                           WHERE x <> ''   -- each argument ends with a zero byte
-                           ORDER BY n) AS args) a
+     LATERAL (SELECT steward.trigger_arguments(t.tgargs, t.tgnargs) AS args) a
 WHERE t.tgname = 'steward_notify'
   AND t.tgfoid = 'steward.notify_trigger()'::regprocedure
   AND NOT t.tgisinternal

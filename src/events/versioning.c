@@ -29,7 +29,11 @@
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/rls.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -162,11 +166,23 @@ steward_versioning_trigger(PG_FUNCTION_ARGS)
 	value = slot_getattr(newslot, attnum, &newnull);
 	newver = version_value(value, newnull, typid);
 
-	if (reject && (oldnull != newnull || oldver != newver))
+	/* (a NULL version is version 0: an update may carry 0 for it) */
+	if (reject && ((newnull && !oldnull) || (!newnull && oldver != newver)))
 	{
 		char	   *key = row_description(rel, oldslot);
 		Oid			named = RelationGetRelid(rel);
 		char	   *relname;
+
+		/*
+		 * The row's version only for those who may read it (UPDATE on the
+		 * column alone does not let one read it; nor does a row that row
+		 * security would hide from SELECT).
+		 */
+		bool		may_read = (pg_attribute_aclcheck(RelationGetRelid(rel), attnum, GetUserId(),
+													  ACL_SELECT) == ACLCHECK_OK ||
+								pg_class_aclcheck(RelationGetRelid(rel), GetUserId(),
+												  ACL_SELECT) == ACLCHECK_OK) &&
+			check_enable_rls(RelationGetRelid(rel), InvalidOid, true) != RLS_ENABLED;
 
 		/* a partition's row is a row of the partitioned table */
 		if (rel->rd_rel->relispartition)
@@ -179,6 +195,8 @@ steward_versioning_trigger(PG_FUNCTION_ARGS)
 				 key ?
 				 errmsg("row %s of table %s was changed by another transaction", key, relname) :
 				 errmsg("a row of table %s was changed by another transaction", relname),
+				 !may_read ?
+				 errdetail("The update carries a version that is not the row's.") :
 				 newnull ?
 				 errdetail("The row is at version " INT64_FORMAT "; this update carries no version.", oldver) :
 				 errdetail("The row is at version " INT64_FORMAT "; this update was made from version " INT64_FORMAT ".",
@@ -216,4 +234,38 @@ steward_versioning_trigger(PG_FUNCTION_ARGS)
 	nulls[attnum - 1] = false;
 	newtup = heap_form_tuple(desc, values, nulls);
 	return PointerGetDatum(newtup);
+}
+
+PG_FUNCTION_INFO_V1(steward_trigger_arguments);
+
+/*
+ * steward_trigger_arguments
+ *		trigger_arguments(tgargs bytea, tgnargs int2) returns text[]
+ *
+ * A trigger's arguments from pg_trigger.tgargs: tgnargs strings, each
+ * ended by a zero byte, in the database's encoding (for the views that
+ * read the events capabilities' configuration back from their triggers).
+ */
+Datum
+steward_trigger_arguments(PG_FUNCTION_ARGS)
+{
+	bytea	   *args = PG_GETARG_BYTEA_PP(0);
+	int			nargs = PG_GETARG_INT16(1);
+	const char *p = VARDATA_ANY(args);
+	const char *end = p + VARSIZE_ANY_EXHDR(args);
+	Datum	   *elems;
+	int			n = 0;
+
+	if (nargs < 0)
+		nargs = 0;
+	elems = palloc(sizeof(Datum) * Max(nargs, 1));
+	while (n < nargs && p < end)
+	{
+		const char *zero = memchr(p, '\0', end - p);
+		int			len = zero ? (int) (zero - p) : (int) (end - p);
+
+		elems[n++] = PointerGetDatum(cstring_to_text_with_len(p, len));
+		p += len + 1;
+	}
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }

@@ -25,6 +25,11 @@ BEGIN
         RAISE EXCEPTION '"%" is not a table', relation
             USING ERRCODE = 'wrong_object_type';
     END IF;
+    IF kind = 'r' AND EXISTS (SELECT FROM pg_inherits i WHERE i.inhparent = relation) THEN
+        RAISE EXCEPTION 'table % has inheritance children, which its triggers would not cover', relation
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Enable it on each child table, or use declarative partitioning.';
+    END IF;
     IF NOT pg_has_role(current_user, owner, 'USAGE') THEN
         RAISE EXCEPTION 'must be owner of table %', relation
             USING ERRCODE = 'insufficient_privilege';
@@ -110,12 +115,21 @@ $$;
 COMMENT ON FUNCTION steward.versioning_disable(regclass) IS
   'Remove the optimistic-concurrency trigger of a table (the version column stays)';
 
+CREATE FUNCTION steward.trigger_arguments(tgargs bytea, tgnargs smallint)
+RETURNS text[]
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'steward_trigger_arguments';
+
+COMMENT ON FUNCTION steward.trigger_arguments(bytea, smallint) IS
+  'Internal: the arguments of a trigger, from pg_trigger.tgargs and tgnargs';
+
 CREATE VIEW steward.versioned_tables AS
 SELECT t.tgrelid::regclass AS relation,
-       convert_from(split_part(encode(t.tgargs, 'escape'), '\000', 1)::bytea, 'UTF8')::name AS column_name,
-       convert_from(split_part(encode(t.tgargs, 'escape'), '\000', 2)::bytea, 'UTF8') AS mode,
-       t.tgenabled <> 'D' AS enabled
-FROM pg_catalog.pg_trigger t
+       a.args[1]::name AS column_name,
+       a.args[2] AS mode,
+       t.tgenabled IN ('O', 'A') AS enabled
+FROM pg_catalog.pg_trigger t,
+     LATERAL (SELECT steward.trigger_arguments(t.tgargs, t.tgnargs) AS args) a
 WHERE t.tgname = 'steward_versioning'
   AND t.tgfoid = 'steward.versioning_trigger()'::regprocedure
   AND NOT t.tgisinternal

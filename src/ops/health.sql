@@ -49,30 +49,43 @@ BEGIN
 
     -- audit: tables whose audit trigger is gone or disabled, tables whose
     -- records use the whole row as key, missing log partitions
+    -- a missing trigger: the row trigger for INSERT/UPDATE/DELETE, the
+    -- statement trigger for TRUNCATE (each operation audited needs its own)
     RETURN QUERY
     SELECT 'error'::text, 'audit'::text, 'AUD001'::text, a.relation::text,
-           format('table %s is audited, but its audit trigger is missing: its changes are not recorded', a.relation),
-           format('Run SELECT steward.audit_enable(%L) again, or steward.audit_disable(%L) if it should no longer be audited.',
-                  a.relation::text, a.relation::text)
+           format('table %s is audited, but its audit trigger for %s is missing: those changes are not recorded',
+                  a.relation, array_to_string(m.missing, ', ')),
+           format('Re-create it with its options: SELECT steward.audit_enable(%L, operations => %L, exclude_columns => %L, hash_columns => %L, full_rows => %s, skip_unchanged => %s, capture_query => %s);',
+                  a.relation::text, a.operations, a.exclude_columns, a.hash_columns,
+                  a.full_rows::text, a.skip_unchanged::text, a.capture_query::text)
     FROM steward.audit_tables a
     JOIN pg_class c ON c.oid = a.relation
     JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY (nsps)
-      AND NOT EXISTS (SELECT FROM pg_trigger t
-                      WHERE t.tgrelid = a.relation AND t.tgparentid = 0
-                        AND t.tgfoid = 'steward.audit_trigger()'::regprocedure);
+    CROSS JOIN LATERAL (
+        SELECT ARRAY(SELECT op FROM unnest(a.operations) op
+                     WHERE NOT EXISTS (
+                         SELECT FROM pg_trigger t
+                         WHERE t.tgrelid = a.relation AND t.tgparentid = 0
+                           AND t.tgfoid = 'steward.audit_trigger()'::regprocedure
+                           AND (t.tgtype::int & (CASE op WHEN 'INSERT' THEN 4 WHEN 'DELETE' THEN 8
+                                                         WHEN 'UPDATE' THEN 16 ELSE 32 END)) <> 0
+                           AND ((t.tgtype::int & 1) <> 0) = (op <> 'TRUNCATE'))
+                     ORDER BY op) AS missing) m
+    WHERE n.nspname = ANY (nsps) AND cardinality(m.missing) > 0;
 
+    -- a trigger that does not fire in ordinary sessions (disabled, or
+    -- ENABLE REPLICA), here or on one of the partitions
     RETURN QUERY
-    SELECT 'error'::text, 'audit'::text, 'AUD002'::text, a.relation::text,
-           format('the audit trigger %s of table %s is disabled: its changes are not recorded',
-                  quote_ident(t.tgname), a.relation),
-           format('ALTER TABLE %s ENABLE TRIGGER %s;', a.relation, quote_ident(t.tgname))
-    FROM steward.audit_tables a
-    JOIN pg_class c ON c.oid = a.relation
+    SELECT 'error'::text, 'audit'::text, 'AUD002'::text, t.tgrelid::regclass::text,
+           format('the audit trigger %s of table %s is %s: its changes are not recorded',
+                  quote_ident(t.tgname), t.tgrelid::regclass,
+                  CASE t.tgenabled WHEN 'D' THEN 'disabled' ELSE 'enabled for replication only' END),
+           format('ALTER TABLE %s ENABLE TRIGGER %s;', t.tgrelid::regclass, quote_ident(t.tgname))
+    FROM pg_trigger t
+    JOIN pg_class c ON c.oid = t.tgrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace
-    JOIN pg_trigger t ON t.tgrelid = a.relation AND t.tgparentid = 0
-                     AND t.tgfoid = 'steward.audit_trigger()'::regprocedure
-    WHERE n.nspname = ANY (nsps) AND t.tgenabled = 'D';
+    WHERE n.nspname = ANY (nsps) AND t.tgenabled NOT IN ('O', 'A')
+      AND t.tgfoid = 'steward.audit_trigger()'::regprocedure;
 
     RETURN QUERY
     SELECT 'warning'::text, 'audit'::text, 'AUD003'::text, a.relation::text,
@@ -101,16 +114,17 @@ BEGIN
     -- change events: disabled versioning or notification triggers
     RETURN QUERY
     SELECT 'warning'::text, 'events'::text, 'EVT001'::text, t.tgrelid::regclass::text,
-           format('the %s trigger of table %s is disabled',
+           format('the %s trigger %s of table %s does not fire (%s)',
                   CASE WHEN t.tgname = 'steward_versioning' THEN 'versioning' ELSE 'notification' END,
-                  t.tgrelid::regclass),
+                  quote_ident(t.tgname), t.tgrelid::regclass,
+                  CASE t.tgenabled WHEN 'D' THEN 'disabled' ELSE 'enabled for replication only' END),
            format('ALTER TABLE %s ENABLE TRIGGER %s;  -- or steward.%s_disable()',
                   t.tgrelid::regclass, quote_ident(t.tgname),
                   CASE WHEN t.tgname = 'steward_versioning' THEN 'versioning' ELSE 'notify' END)
     FROM pg_trigger t
     JOIN pg_class c ON c.oid = t.tgrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY (nsps) AND t.tgparentid = 0 AND t.tgenabled = 'D'
+    WHERE n.nspname = ANY (nsps) AND t.tgenabled NOT IN ('O', 'A')
       AND t.tgfoid IN ('steward.versioning_trigger()'::regprocedure,
                        'steward.notify_trigger()'::regprocedure);
 END
