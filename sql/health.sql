@@ -24,6 +24,11 @@ SELECT steward.audit_enable('health_t.nokey');
 CREATE TABLE health_t.replica (id int PRIMARY KEY);
 SELECT steward.audit_enable('health_t.replica', hash_columns => ARRAY['id'], operations => ARRAY['INSERT']);
 ALTER TABLE health_t.replica ENABLE REPLICA TRIGGER steward_audit;
+CREATE TABLE health_t.renamed (id int PRIMARY KEY, version int, a text, b text);
+SELECT steward.versioning_enable('health_t.renamed'),
+       steward.notify_enable('health_t.renamed', columns => ARRAY['a', 'b']);
+ALTER TABLE health_t.renamed RENAME COLUMN version TO revision;
+ALTER TABLE health_t.renamed RENAME COLUMN b TO bee;
 ALTER TABLE health_t.clean DISABLE TRIGGER steward_versioning;
 ALTER TABLE health_t.clean DISABLE TRIGGER steward_notify;
 SELECT severity, area, code, object, message, hint
@@ -62,6 +67,8 @@ BEGIN
 END $$;
 SELECT operations, hash_columns FROM steward.audit_tables WHERE relation = 'health_t.replica'::regclass;
 ALTER TABLE health_t.nokey ADD COLUMN id serial PRIMARY KEY;
+SELECT steward.versioning_enable('health_t.renamed', 'revision'),
+       steward.notify_enable('health_t.renamed', columns => ARRAY['a', 'bee']);
 SELECT count(*) AS findings FROM steward.health_check(ARRAY['health_t']) WHERE area <> 'rls';
 
 

@@ -127,6 +127,39 @@ BEGIN
     WHERE n.nspname = ANY (nsps) AND t.tgenabled NOT IN ('O', 'A')
       AND t.tgfoid IN ('steward.versioning_trigger()'::regprocedure,
                        'steward.notify_trigger()'::regprocedure);
+
+    -- change events: columns named by the triggers that no longer exist
+    -- (renamed or dropped since versioning_enable / notify_enable)
+    RETURN QUERY
+    SELECT CASE WHEN t.tgname = 'steward_versioning' THEN 'error' ELSE 'warning' END,
+           'events'::text, 'EVT002'::text, t.tgrelid::regclass::text,
+           CASE WHEN t.tgname = 'steward_versioning'
+                THEN format('the version column %s of table %s no longer exists: every UPDATE of the table fails',
+                            quote_ident(m.missing[1]), t.tgrelid::regclass)
+                ELSE format('columns listed for the notifications of table %s no longer exist (%s): they are sent as null',
+                            t.tgrelid::regclass, array_to_string(m.missing, ', '))
+           END,
+           CASE WHEN t.tgname = 'steward_versioning'
+                THEN format('SELECT steward.versioning_enable(%L, column_name => ...);  -- the column''s new name', t.tgrelid::regclass::text)
+                ELSE format('SELECT steward.notify_enable(%L, channel => %L, columns => ...);  -- the columns'' new names',
+                            t.tgrelid::regclass::text, a.args[1])
+           END
+    FROM pg_trigger t
+    JOIN pg_class c ON c.oid = t.tgrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    CROSS JOIN LATERAL (SELECT steward.trigger_arguments(t.tgargs, t.tgnargs) AS args) a
+    CROSS JOIN LATERAL (
+        SELECT ARRAY(SELECT col
+                     FROM unnest(CASE WHEN t.tgname = 'steward_versioning' THEN a.args[1:1]
+                                      ELSE a.args[2:] END) AS col
+                     WHERE NOT EXISTS (SELECT FROM pg_attribute at
+                                       WHERE at.attrelid = t.tgrelid AND at.attname = col
+                                         AND at.attnum > 0 AND NOT at.attisdropped)) AS missing) m
+    WHERE n.nspname = ANY (nsps) AND t.tgparentid = 0
+      AND t.tgname IN ('steward_versioning', 'steward_notify')
+      AND t.tgfoid IN ('steward.versioning_trigger()'::regprocedure,
+                       'steward.notify_trigger()'::regprocedure)
+      AND cardinality(m.missing) > 0;
 END
 $$;
 
