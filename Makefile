@@ -39,12 +39,13 @@ SQL_PIECES = \
 	src/audit/audit.sql \
 	src/events/versioning.sql \
 	src/events/notify.sql \
-	src/ops/health.sql
+	src/ops/health.sql \
+	src/ops/report.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), in order.
-REGRESS = install context context_privileges rls_token rls_templates rls_lint audit audit_tamper audit_purge versioning notify health
+REGRESS = install context context_privileges rls_token rls_templates rls_lint audit audit_tamper audit_purge versioning notify health report
 # isolation specs (test/isolation/specs/NAME.spec)
 ISOLATION = context_sessions rls_tenants audit_concurrency versioning_race notify_listen
 ISOLATION_OPTS = --inputdir=test/isolation

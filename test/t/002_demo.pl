@@ -47,5 +47,11 @@ like($err, qr/refused \(SQLSTATE 40001\): row \(id\)=\(1\) of table public\.orde
 like($out, qr/Asynchronous notification "steward_changes" with payload "\{"op": "UPDATE", "schema": "public", "table": "orders", "key": \{"id": 2\}, "changed": \["status"\]/,
 	'the tour shows a change notification');
 
+# the compliance report renders on the demo database
+($rc, $out, $err) = $node->psql('steward_demo', 'SELECT steward.report()');
+is($rc, 0, 'the report renders on the demo database') or diag($err);
+like($out, qr/^## Tables\n\n\| table \| row-level security .*^\| public\.orders \| (yes|no) /ms,
+	'the report lists the demo tables and their protection');
+
 $node->stop;
 done_testing();

@@ -1,0 +1,118 @@
+-- ---------------------------------------------------------------------
+-- Operations: the compliance report
+--
+-- steward.report() renders, as one Markdown page a DBA can mail, what is
+-- protected and recorded table by table and what the health check found.
+-- It grows with the capabilities (masking, consent, erasure figures).
+-- ---------------------------------------------------------------------
+
+CREATE FUNCTION steward.markdown_cell(value text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT replace(replace(replace(coalesce(value, ''), '\', '\\'), '|', '\|'), E'\n', ' ')
+$$;
+
+COMMENT ON FUNCTION steward.markdown_cell(text) IS
+  'Internal: a value made safe for a Markdown table cell (backslashes, pipes and newlines escaped)';
+
+CREATE FUNCTION steward.report_tables(schemas name[])
+RETURNS TABLE (relation regclass, rls boolean, forced boolean, policies int,
+               audited boolean, versioned boolean, notified boolean)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT c.oid::regclass, c.relrowsecurity, c.relforcerowsecurity,
+           (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid)::int,
+           EXISTS (SELECT FROM steward.audit_tables a WHERE a.relation = c.oid),
+           EXISTS (SELECT FROM steward.versioned_tables v WHERE v.relation = c.oid),
+           EXISTS (SELECT FROM steward.notified_tables t WHERE t.relation = c.oid)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = ANY (schemas) AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+$$;
+
+COMMENT ON FUNCTION steward.report_tables(name[]) IS
+  'Internal: per-table protection for steward.report(): row-level security, policies, audit, row versions, notifications';
+
+CREATE FUNCTION steward.report(schemas name[] DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    nsps name[];
+    out text;
+    tables text;
+    findings text;
+    n_tables int;
+    n_rls int;
+    n_audited int;
+    n_versioned int;
+    n_notified int;
+    n_error int;
+    n_warning int;
+    n_info int;
+BEGIN
+    IF schemas IS NOT NULL AND array_position(schemas, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'schema list must not contain nulls'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    nsps := coalesce(schemas, ARRAY(
+        SELECT n.nspname FROM pg_namespace n
+        WHERE n.nspname NOT IN ('information_schema', 'steward')
+          AND n.nspname !~ '^pg_'
+        ORDER BY 1));
+
+    SELECT count(*), count(*) FILTER (WHERE rls), count(*) FILTER (WHERE audited),
+           count(*) FILTER (WHERE versioned), count(*) FILTER (WHERE notified)
+    INTO n_tables, n_rls, n_audited, n_versioned, n_notified
+    FROM steward.report_tables(nsps);
+
+    SELECT count(*) FILTER (WHERE h.severity = 'error'), count(*) FILTER (WHERE h.severity = 'warning'),
+           count(*) FILTER (WHERE h.severity = 'info')
+    INTO n_error, n_warning, n_info
+    FROM steward.health_check(nsps) h;
+
+    SELECT string_agg(format('| %s | %s | %s | %s | %s | %s |',
+                             steward.markdown_cell(relation::text),
+                             CASE WHEN rls AND forced THEN 'yes (forced)' WHEN rls THEN 'yes' ELSE 'no' END,
+                             policies,
+                             CASE WHEN audited THEN 'yes' ELSE 'no' END,
+                             CASE WHEN versioned THEN 'yes' ELSE 'no' END,
+                             CASE WHEN notified THEN 'yes' ELSE 'no' END),
+                      E'\n' ORDER BY relation::text)
+    INTO tables
+    FROM steward.report_tables(nsps);
+
+    SELECT string_agg(format('| %s | %s | %s | %s | %s |',
+                             h.severity, h.code, steward.markdown_cell(h.object),
+                             steward.markdown_cell(h.message), steward.markdown_cell(h.hint)),
+                      E'\n' ORDER BY CASE h.severity WHEN 'error' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END,
+                                     h.code, h.object, h.message)
+    INTO findings
+    FROM steward.health_check(nsps) h;
+
+    out := format(E'# pg_steward report: database %s\n\n', steward.markdown_cell(current_database()))
+        || format(E'Generated %s UTC by %s, pg_steward %s; schemas: %s.\n\n',
+                  to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
+                  steward.markdown_cell(current_user::text), steward.version(),
+                  steward.markdown_cell(array_to_string(nsps, ', ')))
+        || E'## Summary\n\n'
+        || format(E'- %s tables: %s with row-level security, %s audited, %s with row versions, %s with change notifications.\n',
+                  n_tables, n_rls, n_audited, n_versioned, n_notified)
+        || format(E'- Health check findings: errors %s, warnings %s, notes %s.\n\n', n_error, n_warning, n_info)
+        || E'## Tables\n\n'
+        || E'| table | row-level security | policies | audited | row versions | notifications |\n'
+        || E'|---|---|---:|---|---|---|\n'
+        || coalesce(tables || E'\n', '')
+        || E'\n## Health findings\n\n'
+        || CASE WHEN findings IS NULL THEN E'None.\n'
+                ELSE E'| severity | code | object | message | hint |\n|---|---|---|---|---|\n' || findings || E'\n'
+           END;
+    RETURN out;
+END
+$$;
+
+COMMENT ON FUNCTION steward.report(name[]) IS
+  'A Markdown compliance page for the given schemas (default: all but system schemas): per-table protection (RLS, audit, row versions, notifications) and the health findings';
