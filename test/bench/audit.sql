@@ -10,7 +10,7 @@
 -- them, DELETE of all; then pgbench with 2 clients doing single-row
 -- UPDATEs by random id for 20 s.
 --
-\echo '== audit: INSERT / UPDATE / DELETE of 100,000 rows (best of 3)'
+\echo '== audit: INSERT / UPDATE / DELETE of 100,000 rows (best of 5)'
 CREATE TABLE bench.log_lb (id bigserial, logged_at timestamptz DEFAULT now(), op text, data jsonb);
 DO $$
 DECLARE
@@ -88,6 +88,8 @@ END $$;
 CALL bench.audit_round(1);
 CALL bench.audit_round(2);
 CALL bench.audit_round(3);
+CALL bench.audit_round(4);
+CALL bench.audit_round(5);
 SELECT * FROM bench.report('audit_insert');
 SELECT * FROM bench.report('audit_update');
 SELECT * FROM bench.report('audit_delete');
