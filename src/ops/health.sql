@@ -7,6 +7,28 @@
 -- catalog queries: it runs in about the time rls_lint() takes.
 -- ---------------------------------------------------------------------
 
+CREATE FUNCTION steward.ops_schemas(schemas name[])
+RETURNS name[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF schemas IS NOT NULL AND array_position(schemas, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'schema list must not contain nulls'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- every schema but the system's and pg_steward's own, unless named
+    RETURN coalesce(schemas, ARRAY(
+        SELECT n.nspname FROM pg_namespace n
+        WHERE n.nspname NOT IN ('information_schema', 'steward')
+          AND n.nspname !~ '^pg_'
+        ORDER BY 1));
+END
+$$;
+
+COMMENT ON FUNCTION steward.ops_schemas(name[]) IS
+  'Internal: the schemas health_check() and report() look at: those given (no NULLs), else all but system schemas and steward';
+
 CREATE FUNCTION steward.audit_month_attached(partition_name name)
 RETURNS boolean
 LANGUAGE sql STABLE
@@ -31,16 +53,7 @@ DECLARE
     this_month text := 'audit_log_y' || to_char(now() AT TIME ZONE 'UTC', 'YYYY"m"MM');
     next_month text := 'audit_log_y' || to_char((now() AT TIME ZONE 'UTC') + interval '1 month', 'YYYY"m"MM');
 BEGIN
-    IF schemas IS NOT NULL AND array_position(schemas, NULL) IS NOT NULL THEN
-        RAISE EXCEPTION 'schema list must not contain nulls'
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    -- every schema but the system's and pg_steward's own, unless named
-    nsps := coalesce(schemas, ARRAY(
-        SELECT n.nspname FROM pg_namespace n
-        WHERE n.nspname NOT IN ('information_schema', 'steward')
-          AND n.nspname !~ '^pg_'
-        ORDER BY 1));
+    nsps := steward.ops_schemas(schemas);
 
     -- row-level security: the linter (RLS001-RLS010)
     RETURN QUERY

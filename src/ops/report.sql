@@ -54,25 +54,12 @@ DECLARE
     n_warning int;
     n_info int;
 BEGIN
-    IF schemas IS NOT NULL AND array_position(schemas, NULL) IS NOT NULL THEN
-        RAISE EXCEPTION 'schema list must not contain nulls'
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    nsps := coalesce(schemas, ARRAY(
-        SELECT n.nspname FROM pg_namespace n
-        WHERE n.nspname NOT IN ('information_schema', 'steward')
-          AND n.nspname !~ '^pg_'
-        ORDER BY 1));
+    nsps := steward.ops_schemas(schemas);
 
     SELECT count(*), count(*) FILTER (WHERE rls), count(*) FILTER (WHERE audited),
            count(*) FILTER (WHERE versioned), count(*) FILTER (WHERE notified)
     INTO n_tables, n_rls, n_audited, n_versioned, n_notified
     FROM steward.report_tables(nsps);
-
-    SELECT count(*) FILTER (WHERE h.severity = 'error'), count(*) FILTER (WHERE h.severity = 'warning'),
-           count(*) FILTER (WHERE h.severity = 'info')
-    INTO n_error, n_warning, n_info
-    FROM steward.health_check(nsps) h;
 
     SELECT string_agg(format('| %s | %s | %s | %s | %s | %s |',
                              steward.markdown_cell(relation::text),
@@ -89,8 +76,10 @@ BEGIN
                              h.severity, h.code, steward.markdown_cell(h.object),
                              steward.markdown_cell(h.message), steward.markdown_cell(h.hint)),
                       E'\n' ORDER BY CASE h.severity WHEN 'error' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END,
-                                     h.code, h.object, h.message)
-    INTO findings
+                                     h.code, h.object, h.message),
+           count(*) FILTER (WHERE h.severity = 'error'), count(*) FILTER (WHERE h.severity = 'warning'),
+           count(*) FILTER (WHERE h.severity = 'info')
+    INTO findings, n_error, n_warning, n_info
     FROM steward.health_check(nsps) h;
 
     out := format(E'# pg_steward report: database %s\n\n', steward.markdown_cell(current_database()))
