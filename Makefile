@@ -27,7 +27,8 @@ OBJS = \
 	src/audit/reads.o \
 	src/audit/sealer.o \
 	src/events/versioning.o \
-	src/events/notify.o
+	src/events/notify.o \
+	src/ops/status.o
 
 # The install script is generated from the per-capability SQL pieces, in
 # this order (a later piece may use what an earlier one created).
@@ -39,13 +40,14 @@ SQL_PIECES = \
 	src/audit/audit.sql \
 	src/events/versioning.sql \
 	src/events/notify.sql \
+	src/ops/status.sql \
 	src/ops/health.sql \
 	src/ops/report.sql
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), in order.
-REGRESS = install context context_privileges rls_token rls_templates rls_lint audit audit_tamper audit_purge versioning notify health report
+REGRESS = install context context_privileges rls_token rls_templates rls_lint audit audit_tamper audit_purge versioning notify health report status
 # isolation specs (test/isolation/specs/NAME.spec)
 ISOLATION = context_sessions rls_tenants audit_concurrency versioning_race notify_listen
 ISOLATION_OPTS = --inputdir=test/isolation

@@ -40,6 +40,7 @@ _PG_init(void)
 	steward_audit_ddl_init();
 	steward_audit_reads_init();
 	steward_audit_sealer_init();
+	steward_status_init();
 
 	MarkGUCPrefixReserved("steward");
 }

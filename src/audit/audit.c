@@ -89,6 +89,7 @@
 #include "utils/xid8.h"
 
 #include "pg_steward.h"
+#include "ops/status.h"
 #include "audit/audit.h"
 #include "common/config.h"
 #include "context/context.h"
@@ -2485,6 +2486,7 @@ steward_audit_trigger(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("steward.audit_trigger() must be a row trigger, or a statement trigger for TRUNCATE")));
 
+	steward_status_count(info->logical_relid, STATUS_AUDIT_ROWS, 1);
 	if (TRIGGER_FIRED_FOR_ROW(event) && (batch = current_batch()) != NULL)
 		batch_add(batch, values, nulls);
 	else

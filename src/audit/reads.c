@@ -45,6 +45,7 @@
 #include "utils/snapmgr.h"
 
 #include "pg_steward.h"
+#include "ops/status.h"
 #include "audit/audit.h"
 #include "common/config.h"
 
@@ -193,6 +194,7 @@ record_read(Oid relid, uint64 rows, const char *how, const char *query)
 
 	steward_audit_event_write("SELECT", schema, table, query,
 							  JsonbPGetDatum(JsonbValueToJsonb(detail)));
+	steward_status_count(relid, STATUS_AUDIT_READS, 1);
 }
 
 /*

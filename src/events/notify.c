@@ -41,6 +41,7 @@
 #include "utils/rel.h"
 
 #include "pg_steward.h"
+#include "ops/status.h"
 
 /*
  * The longest payload NOTIFY takes: commands/async.c refuses one of
@@ -53,6 +54,7 @@
 typedef struct NotifyCache
 {
 	Oid			relid;			/* the relation the trigger fires on */
+	Oid			named;			/* the partitioned table's for a partition */
 	char	   *schema;			/* the partitioned table's for a partition */
 	char	   *table;
 } NotifyCache;
@@ -203,6 +205,7 @@ steward_notify_trigger(PG_FUNCTION_ARGS)
 		if (cache == NULL)
 			cache = palloc(sizeof(NotifyCache));
 		cache->relid = RelationGetRelid(rel);
+		cache->named = named;
 		cache->schema = get_namespace_name(get_rel_namespace(named));
 		cache->table = get_rel_name(named);
 		fcinfo->flinfo->fn_extra = cache;
@@ -327,5 +330,6 @@ steward_notify_trigger(PG_FUNCTION_ARGS)
 	appendStringInfoChar(&payload, '}');
 
 	Async_Notify(trigger->tgargs[0], payload.data);
+	steward_status_count(cache->named, STATUS_NOTIFICATIONS, 1);
 	return PointerGetDatum(NULL);
 }

@@ -38,6 +38,7 @@
 #include "utils/rel.h"
 
 #include "pg_steward.h"
+#include "ops/status.h"
 
 PG_FUNCTION_INFO_V1(steward_versioning_trigger);
 
@@ -189,6 +190,7 @@ steward_versioning_trigger(PG_FUNCTION_ARGS)
 			named = llast_oid(get_partition_ancestors(named));
 		relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(named)),
 											 get_rel_name(named));
+		steward_status_count_now(named, STATUS_VERSION_CONFLICTS, 1);
 
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),

@@ -53,6 +53,7 @@ DECLARE
     n_error int;
     n_warning int;
     n_info int;
+    activity text;
 BEGIN
     nsps := steward.ops_schemas(schemas);
 
@@ -82,6 +83,25 @@ BEGIN
     INTO findings, n_error, n_warning, n_info
     FROM steward.health_check(nsps) h;
 
+    -- the status counters, when the library keeps them
+    IF steward.status_available() THEN
+        SELECT string_agg(format('| %s | %s | %s | %s | %s | %s |',
+                                 coalesce(steward.markdown_cell(s.table_name::text), '(other tables)'),
+                                 s.audit_rows, s.audit_reads, s.notifications, s.version_conflicts,
+                                 to_char(s.since AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')),
+                          E'\n' ORDER BY s.table_name::text NULLS LAST)
+        INTO activity
+        FROM steward.status() s
+        WHERE s.table_name IS NULL
+           OR s.table_name IN (SELECT t.relation FROM steward.report_tables(nsps) t);
+        activity := CASE WHEN activity IS NULL THEN E'No activity counted since the server started or the counters were reset.\n'
+                         ELSE E'| table | audit records | read records | notifications | stale versions refused | since (UTC) |\n'
+                              || E'|---|---:|---:|---:|---:|---|\n' || activity || E'\n'
+                    END;
+    ELSE
+        activity := E'Not available: the counters need pg_steward in shared_preload_libraries.\n';
+    END IF;
+
     out := format(E'# pg_steward report: database %s\n\n', steward.markdown_cell(current_database()))
         || format(E'Generated %s UTC by %s, pg_steward %s; schemas: %s.\n\n',
                   to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
@@ -95,6 +115,8 @@ BEGIN
         || E'| table | row-level security | policies | audited | row versions | notifications |\n'
         || E'|---|---|---:|---|---|---|\n'
         || coalesce(tables || E'\n', '')
+        || E'\n## Activity (committed work since the server started or the counters were reset)\n\n'
+        || activity
         || E'\n## Health findings\n\n'
         || CASE WHEN findings IS NULL THEN E'None.\n'
                 ELSE E'| severity | code | object | message | hint |\n|---|---|---|---|---|\n' || findings || E'\n'
@@ -104,4 +126,4 @@ END
 $$;
 
 COMMENT ON FUNCTION steward.report(name[]) IS
-  'A Markdown compliance page for the given schemas (default: all but system schemas): per-table protection (RLS, audit, row versions, notifications) and the health findings';
+  'A Markdown compliance page for the given schemas (default: all but system schemas): per-table protection (RLS, audit, row versions, notifications), activity counters (when preloaded) and the health findings';

@@ -156,3 +156,17 @@ UPDATE orders SET status = CASE status WHEN 'paid' THEN 'shipped' ELSE 'paid' EN
 SELECT steward.notify_disable('orders');
 UNLISTEN steward_changes;
 \set ECHO none
+
+\echo
+\echo '---- 5. Operations ---------------------------------------------'
+\echo 'What the server counted since it started (committed work; the refused'
+\echo 'stale save above counts although its transaction rolled back), and what'
+\echo 'a nightly health check finds. steward.report() renders both, with the'
+\echo 'protection of every table, as a page for the compliance officer.'
+\echo
+\set ECHO queries
+SELECT table_name, audit_rows, notifications, version_conflicts
+  FROM steward.status() ORDER BY table_name::text;
+SELECT severity, count(*) AS findings, string_agg(DISTINCT code, ', ') AS codes
+  FROM steward.health_check() GROUP BY severity ORDER BY severity;
+\set ECHO none

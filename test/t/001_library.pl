@@ -115,5 +115,27 @@ isnt($rc, 0, 'lazy load: audit_reads is refused');
 like($err, qr/auditing reads needs pg_steward in shared_preload_libraries/,
 	'lazy load: and says why');
 
+# Status counters live in shared memory: not available, and said so;
+# the capabilities that count keep working.
+is( last_line($lazy->safe_psql(
+		'postgres', q{
+	CREATE TABLE counted (id int PRIMARY KEY, version int);
+	SELECT steward.audit_enable('counted');
+	SELECT steward.notify_enable('counted');
+	SELECT steward.versioning_enable('counted');
+	INSERT INTO counted VALUES (1, 1);
+	UPDATE counted SET id = 2;
+	SELECT count(*) FROM steward.audit_log WHERE table_name = 'counted';
+	SELECT steward.status_available();})),
+	'f',
+	'lazy load: status_available() is false, counting capabilities work');
+($rc, $out, $err) = $lazy->psql('postgres', 'SELECT * FROM steward.status()');
+isnt($rc, 0, 'lazy load: status() fails');
+like($err, qr/ERROR:  pg_steward status counters are not available.*HINT:  Add pg_steward to shared_preload_libraries/s,
+	'lazy load: status() says why and what to do');
+($rc, $out, $err) = $lazy->psql('postgres', 'SELECT steward.status_reset()');
+like($err, qr/pg_steward status counters are not available/,
+	'lazy load: status_reset() too');
+
 $lazy->stop;
 done_testing();

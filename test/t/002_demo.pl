@@ -46,6 +46,8 @@ like($err, qr/refused \(SQLSTATE 40001\): row \(id\)=\(1\) of table public\.orde
 	'the tour shows a stale save refused');
 like($out, qr/Asynchronous notification "steward_changes" with payload "\{"op": "UPDATE", "schema": "public", "table": "orders", "key": \{"id": 2\}, "changed": \["status"\]/,
 	'the tour shows a change notification');
+like($out, qr/^\s*(?:public\.)?orders\s*\|\s*\d+\s*\|\s*\d+\s*\|\s*[1-9]\d*\s*$/m,
+	'the tour shows the status counters, with the refused save');
 
 # the compliance report renders on the demo database
 ($rc, $out, $err) = $node->psql('steward_demo', 'SELECT steward.report()');

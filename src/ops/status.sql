@@ -1,0 +1,35 @@
+-- src/ops/status.sql
+-- Status counters per table and capability (src/ops/status.c): kept in
+-- shared memory when pg_steward is in shared_preload_libraries.
+
+CREATE FUNCTION steward.status(
+  OUT table_name regclass,
+  OUT audit_rows bigint,
+  OUT audit_reads bigint,
+  OUT notifications bigint,
+  OUT version_conflicts bigint,
+  OUT since timestamptz)
+RETURNS SETOF record
+LANGUAGE c VOLATILE PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'steward_status';
+
+COMMENT ON FUNCTION steward.status() IS
+  'Status counters of the current database, one row per table (table_name NULL: tables beyond steward.status_max_tables): audit records of row changes and of reads, notifications queued, stale row versions refused, counted since "since"; committed work only, refusals when they happen. Needs pg_steward in shared_preload_libraries (error 55000 otherwise).';
+
+CREATE FUNCTION steward.status_reset(relation regclass DEFAULT NULL)
+RETURNS bigint
+LANGUAGE c VOLATILE PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'steward_status_reset';
+
+COMMENT ON FUNCTION steward.status_reset(regclass) IS
+  'Forget the status counters of one table, or of every table of the current database (NULL); returns the number of entries removed. Superuser, or EXECUTE granted.';
+
+REVOKE EXECUTE ON FUNCTION steward.status_reset(regclass) FROM PUBLIC;
+
+CREATE FUNCTION steward.status_available()
+RETURNS boolean
+LANGUAGE c STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'steward_status_available';
+
+COMMENT ON FUNCTION steward.status_available() IS
+  'Whether this server keeps status counters (pg_steward in shared_preload_libraries)';
