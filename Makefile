@@ -3,6 +3,7 @@
 #   make run      build, install, start the demo sandbox and take the tour
 #   make test     build, install, run every test on a throw-away cluster
 #   make bench    benchmarks, printed as ratios against an in-run baseline
+#   make fuzz     libFuzzer on the format parsers (FUZZ_TIME seconds)
 #   make psql     psql on the sandbox   (make psql SQL='select 1')
 #   make stop     stop the sandbox
 #
@@ -28,7 +29,11 @@ OBJS = \
 	src/audit/sealer.o \
 	src/events/versioning.o \
 	src/events/notify.o \
-	src/ops/status.o
+	src/ops/status.o \
+	src/validate/formats.o \
+	src/validate/formats_sql.o \
+	src/validate/jsonschema.o \
+	src/validate/rules.o
 
 # The install script is generated from the per-capability SQL pieces, in
 # this order (a later piece may use what an earlier one created).
@@ -40,6 +45,10 @@ SQL_PIECES = \
 	src/audit/audit.sql \
 	src/events/versioning.sql \
 	src/events/notify.sql \
+	src/validate/formats.sql \
+	src/validate/validate.sql \
+	src/validate/metaschemas.sql \
+	src/validate/rules.sql \
 	src/ops/status.sql \
 	src/ops/health.sql \
 	src/ops/report.sql
@@ -52,7 +61,7 @@ REGRESS = install context context_privileges rls_token rls_templates rls_lint au
 ISOLATION = context_sessions rls_tenants audit_concurrency versioning_race notify_listen
 ISOLATION_OPTS = --inputdir=test/isolation
 
-EXTRA_CLEAN = $(DATA_built) results/ regression.diffs regression.out \
+EXTRA_CLEAN = $(DATA_built) results/ regression.diffs regression.out test/fuzz/fuzz_formats \
 	test/isolation/output_iso test/tmp_check
 
 PG_CPPFLAGS = -I$(srcdir)/src -DPG_STEWARD_VERSION=\"$(EXTVERSION)\"
@@ -117,6 +126,16 @@ test: bootstrap
 bench: bootstrap
 	@$(MAKE) --no-print-directory install-quietly
 	@test/bench/run
+
+# libFuzzer on the format parsers (pure C): make fuzz FUZZ_TIME=600
+FUZZ_TIME ?= 120
+.PHONY: fuzz
+fuzz:
+	@command -v clang >/dev/null || apt-get install -y -q clang >/dev/null
+	@mkdir -p test/fuzz/corpus
+	clang -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc/validate \
+		src/validate/formats.c test/fuzz/fuzz_formats.c -o test/fuzz/fuzz_formats
+	test/fuzz/fuzz_formats -max_total_time=$(FUZZ_TIME) -print_final_stats=1 test/fuzz/corpus
 
 psql:
 	@test/sandbox psql $(if $(SQL),-c "$(SQL)")

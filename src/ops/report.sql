@@ -85,9 +85,10 @@ BEGIN
 
     -- the status counters, when the library keeps them
     IF steward.status_available() THEN
-        SELECT string_agg(format('| %s | %s | %s | %s | %s | %s |',
+        SELECT string_agg(format('| %s | %s | %s | %s | %s | %s | %s |',
                                  coalesce(steward.markdown_cell(s.table_name::text), '(other tables)'),
                                  s.audit_rows, s.audit_reads, s.notifications, s.version_conflicts,
+                                 s.validation_failures,
                                  to_char(s.since AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')),
                           E'\n' ORDER BY s.table_name::text NULLS LAST)
         INTO activity
@@ -95,8 +96,8 @@ BEGIN
         WHERE s.table_name IS NULL
            OR s.table_name IN (SELECT t.relation FROM steward.report_tables(nsps) t);
         activity := CASE WHEN activity IS NULL THEN E'No activity counted since the server started or the counters were reset.\n'
-                         ELSE E'| table | audit records | read records | notifications | stale versions refused | since (UTC) |\n'
-                              || E'|---|---:|---:|---:|---:|---|\n' || activity || E'\n'
+                         ELSE E'| table | audit records | read records | notifications | stale versions refused | rows refused by validation | since (UTC) |\n'
+                              || E'|---|---:|---:|---:|---:|---:|---|\n' || activity || E'\n'
                     END;
     ELSE
         activity := E'Not available: the counters need pg_steward in shared_preload_libraries.\n';

@@ -442,7 +442,7 @@ PG_FUNCTION_INFO_V1(steward_status);
  * steward_status
  *		status() returns setof (table_name regclass, audit_rows bigint,
  *		audit_reads bigint, notifications bigint, version_conflicts bigint,
- *		since timestamptz): the current database's counters, one row per
+ *		validation_failures bigint, since timestamptz): the current database's counters, one row per
  *		table (table_name NULL: tables beyond steward.status_max_tables).
  */
 Datum

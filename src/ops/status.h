@@ -23,6 +23,7 @@ typedef enum StatusCounter
 	STATUS_AUDIT_READS,			/* read audit records */
 	STATUS_NOTIFICATIONS,		/* change notifications queued */
 	STATUS_VERSION_CONFLICTS,	/* stale row versions refused (40001) */
+	STATUS_VALIDATION_FAILURES, /* rows refused by validation rules (23514) */
 	STATUS_NCOUNTERS
 } StatusCounter;
 

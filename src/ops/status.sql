@@ -8,13 +8,14 @@ CREATE FUNCTION steward.status(
   OUT audit_reads bigint,
   OUT notifications bigint,
   OUT version_conflicts bigint,
+  OUT validation_failures bigint,
   OUT since timestamptz)
 RETURNS SETOF record
 LANGUAGE c VOLATILE PARALLEL RESTRICTED
 AS 'MODULE_PATHNAME', 'steward_status';
 
 COMMENT ON FUNCTION steward.status() IS
-  'Status counters of the current database, one row per table (table_name NULL: tables beyond steward.status_max_tables): audit records of row changes and of reads, notifications queued, stale row versions refused, counted since "since"; committed work only, refusals when they happen. Needs pg_steward in shared_preload_libraries (error 55000 otherwise).';
+  'Status counters of the current database, one row per table (table_name NULL: tables beyond steward.status_max_tables): audit records of row changes and of reads, notifications queued, stale row versions refused, rows refused by validation rules, counted since "since"; committed work only, refusals when they happen. Needs pg_steward in shared_preload_libraries (error 55000 otherwise).';
 
 CREATE FUNCTION steward.status_reset(relation regclass DEFAULT NULL)
 RETURNS bigint
