@@ -10,6 +10,8 @@ CREATE POLICY p ON health_t.clean USING (id > 0);
 ALTER TABLE health_t.clean ADD COLUMN version int NOT NULL DEFAULT 1;
 SELECT steward.audit_enable('health_t.clean'), steward.versioning_enable('health_t.clean'),
        steward.notify_enable('health_t.clean');
+INSERT INTO health_t.clean (id, v) VALUES (1, 'ok');
+SELECT steward.validate_column('health_t.clean', 'v', 'length', '{"min": 2}');
 SELECT severity, area, code, object FROM steward.health_check(ARRAY['health_t']) ORDER BY code, object;
 
 -- each problem is found, with a hint
@@ -31,6 +33,16 @@ ALTER TABLE health_t.renamed RENAME COLUMN version TO revision;
 ALTER TABLE health_t.renamed RENAME COLUMN b TO bee;
 ALTER TABLE health_t.clean DISABLE TRIGGER steward_versioning;
 ALTER TABLE health_t.clean DISABLE TRIGGER steward_notify;
+CREATE TABLE health_t.v_no_trigger (id int PRIMARY KEY, e text);
+SELECT steward.validate_column('health_t.v_no_trigger', 'e', 'email');
+DROP TRIGGER steward_validate ON health_t.v_no_trigger;
+CREATE TABLE health_t.v_disabled (id int PRIMARY KEY, e text);
+SELECT steward.validate_column('health_t.v_disabled', 'e', 'email');
+ALTER TABLE health_t.v_disabled DISABLE TRIGGER steward_validate;
+INSERT INTO health_t.v_disabled VALUES (1, 'not an address'), (2, 'a@example.com'), (3, 'nope');
+CREATE TABLE health_t.v_renamed (id int PRIMARY KEY, nick text);
+SELECT steward.validate_column('health_t.v_renamed', 'nick', 'length', '{"min": 2}');
+ALTER TABLE health_t.v_renamed RENAME COLUMN nick TO nickname;
 SELECT severity, area, code, object, message, hint
 FROM steward.health_check(ARRAY['health_t']) WHERE area <> 'rls' ORDER BY code, object, message;
 -- an ordinary role gets the same findings
@@ -58,6 +70,11 @@ ALTER TABLE health_t.replica ENABLE TRIGGER steward_audit;
 ALTER TABLE health_t.clean ENABLE TRIGGER steward_versioning;
 ALTER TABLE health_t.clean ENABLE TRIGGER steward_notify;
 SELECT steward.audit_enable('health_t.no_trigger');
+SELECT steward.validation_trigger_sync('health_t.v_no_trigger');
+ALTER TABLE health_t.v_disabled ENABLE TRIGGER steward_validate;
+UPDATE health_t.v_disabled SET e = 'fixed' || id || '@example.com' WHERE NOT steward.is_email(e);
+SELECT steward.validate_detach('health_t.v_renamed', 'nick');
+SELECT steward.validate_column('health_t.v_renamed', 'nickname', 'length', '{"min": 2}');
 -- (AUD001's hint re-creates the trigger with the table's options)
 DROP TRIGGER steward_audit ON health_t.replica;
 DO $$

@@ -52,6 +52,9 @@ DECLARE
     nsps name[];
     this_month text := 'audit_log_y' || to_char(now() AT TIME ZONE 'UTC', 'YYYY"m"MM');
     next_month text := 'audit_log_y' || to_char((now() AT TIME ZONE 'UTC') + interval '1 month', 'YYYY"m"MM');
+    started timestamptz;
+    rel regclass;
+    bad bigint;
 BEGIN
     nsps := steward.ops_schemas(schemas);
 
@@ -173,6 +176,78 @@ BEGIN
       AND t.tgfoid IN ('steward.versioning_trigger()'::regprocedure,
                        'steward.notify_trigger()'::regprocedure)
       AND cardinality(m.missing) > 0;
+
+    -- validation: rules that are not enforced, or that name a column
+    -- that is gone; existing rows that break the rules (sampled)
+    RETURN QUERY
+    SELECT 'error'::text, 'validation'::text, 'VAL001'::text, r.relation::text,
+           format('table %s has validation rules, but its trigger steward_validate is missing: rows are not validated',
+                  r.relation),
+           format('SELECT steward.validation_trigger_sync(%L);', r.relation::text)
+    FROM (SELECT DISTINCT c.relation FROM steward.validation_config c) r
+    JOIN pg_class k ON k.oid = r.relation
+    JOIN pg_namespace n ON n.oid = k.relnamespace
+    WHERE n.nspname = ANY (nsps)
+      AND NOT EXISTS (SELECT FROM pg_trigger t
+                      WHERE t.tgrelid = r.relation AND t.tgparentid = 0
+                        AND t.tgfoid = 'steward.validate_trigger()'::regprocedure);
+
+    RETURN QUERY
+    SELECT 'error'::text, 'validation'::text, 'VAL002'::text, t.tgrelid::regclass::text,
+           format('the validation trigger %s of table %s is %s: rows are not validated',
+                  quote_ident(t.tgname), t.tgrelid::regclass,
+                  CASE t.tgenabled WHEN 'D' THEN 'disabled' ELSE 'enabled for replication only' END),
+           format('ALTER TABLE %s ENABLE TRIGGER %s;  -- then check the rows written meanwhile: steward.validate_report()',
+                  t.tgrelid::regclass, quote_ident(t.tgname))
+    FROM pg_trigger t
+    JOIN pg_class c ON c.oid = t.tgrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = ANY (nsps) AND t.tgenabled NOT IN ('O', 'A')
+      AND t.tgfoid = 'steward.validate_trigger()'::regprocedure;
+
+    RETURN QUERY
+    SELECT 'warning'::text, 'validation'::text, 'VAL003'::text, r.relation::text,
+           format('the %s rule of table %s names column %s, which no longer exists (renamed?): it checks nothing',
+                  r.rule, r.relation, quote_ident(r.column_name)),
+           format('SELECT steward.validate_detach(%L, %L);  -- and validate_column() with the new name',
+                  r.relation::text, r.column_name)
+    FROM steward.validation_config r
+    JOIN pg_class k ON k.oid = r.relation
+    JOIN pg_namespace n ON n.oid = k.relnamespace
+    WHERE n.nspname = ANY (nsps) AND r.column_name IS NOT NULL
+      AND NOT EXISTS (SELECT FROM pg_attribute a
+                      WHERE a.attrelid = r.relation AND a.attname = r.column_name
+                        AND a.attnum > 0 AND NOT a.attisdropped);
+
+    -- existing rows: the first 1,000 of each table with rules, within a
+    -- budget of 2 seconds in all (the tables left are named, VAL005);
+    -- tables the caller cannot read are left out
+    started := clock_timestamp();
+    FOR rel IN
+        SELECT DISTINCT c.relation
+        FROM steward.validation_config c
+        JOIN pg_class k ON k.oid = c.relation
+        JOIN pg_namespace n ON n.oid = k.relnamespace
+        WHERE n.nspname = ANY (nsps)
+          AND has_table_privilege(c.relation, 'SELECT')
+        ORDER BY 1
+    LOOP
+        IF clock_timestamp() - started > interval '2 seconds' THEN
+            RETURN QUERY
+            SELECT 'info'::text, 'validation'::text, 'VAL005'::text, rel::text,
+                   format('the rows of table %s were not sampled (the health check''s time budget was spent)', rel),
+                   format('SELECT * FROM steward.validate_report(%L, 1000);', rel::text);
+            CONTINUE;
+        END IF;
+        SELECT count(DISTINCT v.row_key) INTO bad FROM steward.validate_report(rel, 1000) v;
+        IF bad > 0 THEN
+            RETURN QUERY
+            SELECT 'warning'::text, 'validation'::text, 'VAL004'::text, rel::text,
+                   format('%s of the first 1000 rows of table %s break its validation rules (rows written before the rules, or while the trigger was off)',
+                          bad, rel),
+                   format('SELECT * FROM steward.validate_report(%L);  -- lists them, with the errors', rel::text);
+        END IF;
+    END LOOP;
 END
 $$;
 

@@ -2373,11 +2373,15 @@ check_format(JsNode *n, const JsonbValue *v)
 		case FMT_NONE:
 			return true;
 		case FMT_EMAIL:
-			/* RFC 5321 Mailbox, as JSON Schema means it */
-			return fmt_is_email(s, len, FMT_EMAIL_ALLOW_QUOTED | FMT_EMAIL_ALLOW_IP_LITERAL |
-								FMT_EMAIL_ALLOW_SINGLE_LABEL);
+			/*
+			 * What steward.is_email() accepts: the addresses mail is sent
+			 * to in practice (a dot-atom local part, a domain of two or
+			 * more labels), not the rarer forms RFC 5321 also allows
+			 * (quoted local parts, IP literals, single-label domains).
+			 */
+			return fmt_is_email(s, len, 0);
 		case FMT_IDN_EMAIL:
-			return fmt_is_email(s, len, FMT_EMAIL_ALL);
+			return fmt_is_email(s, len, FMT_EMAIL_ALLOW_IDN);
 		case FMT_HOSTNAME:
 			return fmt_is_hostname(s, len, 0);
 		case FMT_IDN_HOSTNAME:

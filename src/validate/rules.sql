@@ -209,3 +209,33 @@ LEFT JOIN pg_catalog.pg_trigger t
 COMMENT ON VIEW steward.validation_rules IS
   'Validation rules per table (steward.validate_attach, validate_column): the rule, its arguments, the JSON Schema it checks, and whether the trigger fires';
 GRANT SELECT ON steward.validation_rules TO PUBLIC;
+
+-- When a table (or a column a rule names) is dropped, so are its rules.
+-- SECURITY DEFINER, like rls_on_drop: it deletes only rules of the objects
+-- this very DROP removed.
+CREATE FUNCTION steward.validation_on_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM steward.validation_config c
+    USING pg_catalog.pg_event_trigger_dropped_objects() d
+    WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND c.relation = d.objid
+      AND (d.objsubid = 0
+           OR (d.object_type = 'table column'
+               AND c.column_name = d.address_names[pg_catalog.array_length(d.address_names, 1)]));
+END
+$$;
+
+COMMENT ON FUNCTION steward.validation_on_drop() IS
+  'Internal: event trigger function that forgets the validation rules of dropped tables and columns';
+
+REVOKE EXECUTE ON FUNCTION steward.validation_on_drop() FROM PUBLIC;
+
+CREATE EVENT TRIGGER steward_validation_on_drop ON sql_drop
+  EXECUTE FUNCTION steward.validation_on_drop();
+
+COMMENT ON EVENT TRIGGER steward_validation_on_drop IS
+  'pg_steward: forget the validation rules of dropped tables and columns';
