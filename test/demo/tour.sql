@@ -158,7 +158,37 @@ UNLISTEN steward_changes;
 \set ECHO none
 
 \echo
-\echo '---- 5. Operations ---------------------------------------------'
+\echo '---- 5. Validation ---------------------------------------------'
+\echo 'The rules live in the database, so a script, a second service or a bulk'
+\echo 'import cannot skip them; a bad row is refused with every field error at'
+\echo 'once (like a form library''s issue list), and the values are not echoed.'
+\echo
+\set ECHO queries
+BEGIN;   -- rolled back at the end
+SELECT steward.validate_column('user_profiles', 'phone', 'e164'),
+       steward.validate_column('user_profiles', 'avatar_url', 'url'),
+       steward.validate_column('user_profiles', 'bio', 'length', '{"max": 280}'),
+       steward.validate_attach('user_profiles', '{"properties": {"preferences": {"type": "object", "properties": {"theme": {"enum": ["light", "dark"]}, "page_size": {"type": "integer", "minimum": 10, "maximum": 100}}}}}');
+DO $$
+DECLARE
+  detail text;
+BEGIN
+  UPDATE user_profiles
+     SET phone = '0049 30 1234', avatar_url = 'ftp://files', bio = repeat('x', 300),
+         preferences = '{"theme": "neon", "page_size": 7}'
+   WHERE user_id = (SELECT min(user_id) FROM user_profiles);
+EXCEPTION WHEN check_violation THEN
+  GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+  RAISE NOTICE E'refused (SQLSTATE %): %\n%', SQLSTATE, SQLERRM, replace(detail, '; ', E'\n');
+END $$;
+-- an API can ask first, and show the errors next to the fields
+SELECT instance_path, message
+  FROM steward.validate_row('user_profiles', '{"phone": "+49301234567", "avatar_url": "https://cdn.example.com/a.png", "preferences": {"page_size": 500}}');
+ROLLBACK;
+\set ECHO none
+
+\echo
+\echo '---- 6. Operations ---------------------------------------------'
 \echo 'What the server counted since it started (committed work; the refused'
 \echo 'stale save above counts although its transaction rolled back), and what'
 \echo 'a nightly health check finds. steward.report() renders both, with the'

@@ -46,6 +46,10 @@ like($err, qr/refused \(SQLSTATE 40001\): row \(id\)=\(1\) of table public\.orde
 	'the tour shows a stale save refused');
 like($out, qr/Asynchronous notification "steward_changes" with payload "\{"op": "UPDATE", "schema": "public", "table": "orders", "key": \{"id": 2\}, "changed": \["status"\]/,
 	'the tour shows a change notification');
+like($err, qr/refused \(SQLSTATE 23514\): row of table public\.user_profiles violates its validation rules \(5 errors\)\n\/phone: must be a valid phone number.*\n\/avatar_url: .*\n\/bio: .*\n\/preferences\/theme: .*\n\/preferences\/page_size: /,
+	'the tour shows a row refused with every field error');
+like($out, qr/^\s*\/preferences\/page_size\s*\|\s*must be less than or equal to 100\s*$/m,
+	'the tour shows validate_row');
 like($out, qr/^\s*(?:public\.)?orders\s*\|\s*\d+\s*\|\s*\d+\s*\|\s*[1-9]\d*\s*$/m,
 	'the tour shows the status counters, with the refused save');
 

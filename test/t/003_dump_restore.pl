@@ -33,6 +33,16 @@ $node->safe_psql(
 });
 $node->safe_psql('src', 'SELECT steward.audit_seal()');
 
+# validation rules, with a schema in the registry that a rule refers to
+$node->safe_psql(
+	'src', q{
+	SELECT steward.jsonschema_register('https://example.com/owner.json',
+	                                   '{"type": "string", "minLength": 2}');
+	SELECT steward.validate_column('orders', 'owner', 'schema', '{"$ref": "https://example.com/owner.json"}');
+	SELECT steward.validate_column('orders', 'tenant_id', 'range', '{"min": 1}');
+	SELECT steward.validate_attach('orders', '{"required": ["id"]}', 'whole row');
+});
+
 my $policies = q{
 	SELECT string_agg(format('%s %s %s', relation, template, options), E'\n' ORDER BY template)
 	FROM steward.policies};
@@ -89,6 +99,21 @@ $node->safe_psql('dst', 'SELECT steward.audit_seal()');
 is( $node->safe_psql(
 		'dst', q{SELECT format('%s %s', seals >= 1, coalesce(reason, 'intact')) FROM steward.audit_verify()}),
 	't intact', 'the restored log verifies, old and new seals');
+
+# validation rules and the registry came along (not the built-in
+# metaschemas twice), and the trigger enforces them
+my $rules = q{
+	SELECT string_agg(format('%s %s %s %s %s', relation, column_name, rule, args, schema), E'\n'
+	                  ORDER BY relation::text, column_name, rule)
+	FROM steward.validation_rules};
+is($node->safe_psql('dst', $rules), $node->safe_psql('src', $rules), 'validation rules restored');
+is( $node->safe_psql(
+		'dst', q{SELECT format('%s %s', count(*) FILTER (WHERE builtin), string_agg(uri, ',') FILTER (WHERE NOT builtin)) FROM steward.jsonschema_registry}),
+	'9 https://example.com/owner.json',
+	'registered schemas restored, built-in metaschemas once');
+my ($rc, $out, $err) = $node->psql('dst', q{INSERT INTO orders VALUES (9, 0, 'x')});
+like($err, qr/row of table public\.orders violates its validation rules \(2 errors\)\nDETAIL:  \/owner: must be at least 2 characters long; \/tenant_id: must be greater than or equal to 1/,
+	'restored rules are enforced, the registered schema included');
 
 # the restored configuration can be changed and regenerates as before
 $node->safe_psql('dst', q{SELECT steward.policy_drop('orders', 'roles')});
