@@ -44,6 +44,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "pg_steward.h"
@@ -494,7 +495,8 @@ PG_FUNCTION_INFO_V1(steward_status_reset);
  * steward_status_reset
  *		status_reset(relation regclass DEFAULT NULL) returns bigint: forget
  *		the counters of one table, or (NULL) of every table of the current
- *		database; the number of entries removed.
+ *		database and of databases that no longer exist; the number of
+ *		entries removed.  The lost counts are the server's: they stay.
  */
 Datum
 steward_status_reset(PG_FUNCTION_ARGS)
@@ -510,16 +512,17 @@ steward_status_reset(PG_FUNCTION_ARGS)
 	hash_seq_init(&seq, status_hash);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
-		if (entry->key.dbid != MyDatabaseId ||
-			(!all && entry->key.relid != relid))
+		/* (entries of databases dropped since go with any full reset) */
+		if (entry->key.dbid != MyDatabaseId &&
+			!(all && !SearchSysCacheExists1(DATABASEOID, ObjectIdGetDatum(entry->key.dbid))))
+			continue;
+		if (entry->key.dbid == MyDatabaseId && !all && entry->key.relid != relid)
 			continue;
 		if (OidIsValid(entry->key.relid))
 			status_shared->ntables--;
 		hash_search(status_hash, &entry->key, HASH_REMOVE, NULL);
 		removed++;
 	}
-	if (all)
-		pg_atomic_write_u64(&status_shared->lost, 0);
 	LWLockRelease(status_shared->lock);
 	PG_RETURN_INT64(removed);
 }

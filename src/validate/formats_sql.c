@@ -92,7 +92,7 @@ option_flags(ArrayType *options, const char *const *names, const unsigned int *f
 				appendStringInfo(&list, "%s%s", j ? ", " : "", names[j]);
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown option \"%s\" of %s()", opt, function),
+					 errmsg("unrecognized option \"%s\" of %s()", opt, function),
 					 errhint("The options are: %s.", list.data)));
 		}
 	}

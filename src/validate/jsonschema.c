@@ -44,6 +44,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
+#include "utils/snapmgr.h"
 
 #include "pg_steward.h"
 #include "validate/formats.h"
@@ -942,6 +943,8 @@ get_count(JsonbValue *v, const char *path, const char *keyword)
 		schema_error(path, keyword, "must be a non-negative integer");
 	if (num_cmp(v->val.numeric, int64_to_numeric(0)) < 0)
 		schema_error(path, keyword, "must be a non-negative integer");
+	if (num_cmp(v->val.numeric, int64_to_numeric(PG_INT64_MAX)) > 0)
+		schema_error(path, keyword, "is too large (at most " INT64_FORMAT ")", PG_INT64_MAX);
 	n = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(v->val.numeric)));
 	(void) err;
 	return n;
@@ -1075,9 +1078,9 @@ static const struct
 /*
  * translate_pattern
  *		An ECMA 262 pattern in the syntax of PostgreSQL's advanced regular
- *		expressions, which read the common constructs the same way; only
- *		the Unicode property escapes need rewriting.  *unicode says whether
- *		there were any.
+ *		expressions, which read the common constructs the same way; the
+ *		Unicode property escapes and the word boundaries (\b, \B) are
+ *		rewritten.  *unicode says whether there were property escapes.
  */
 static char *
 translate_pattern(const char *src, int len, const char *path, const char *keyword,
@@ -1120,6 +1123,19 @@ translate_pattern(const char *src, int len, const char *path, const char *keywor
 				appendStringInfo(&out, "[%s[:%s:]]", negate ? "^" : "", cls);
 			*unicode = true;
 			i = (close - src) + 1;
+			continue;
+		}
+		if (c == '\\' && i + 1 < len && src[i + 1] == 'b' && !in_class)
+		{
+			/* a word boundary is \y in PostgreSQL (\b is a backspace) */
+			appendStringInfoString(&out, "\\y");
+			i += 2;
+			continue;
+		}
+		if (c == '\\' && i + 1 < len && src[i + 1] == 'B' && !in_class)
+		{
+			appendStringInfoString(&out, "\\Y");
+			i += 2;
 			continue;
 		}
 		if (c == '\\' && i + 1 < len)
@@ -1241,7 +1257,7 @@ add_anchor(JsResource *res, const char *name, JsNode *node, bool dynamic)
 			if (a->node != node)
 				schema_error(node->path, dynamic ? "$dynamicAnchor" : "$anchor",
 							 "defines anchor \"%s\" a second time in resource \"%s\"", name,
-							 res->uri);
+							 res->uri[0] ? res->uri : "(the schema)");
 			a->dynamic |= dynamic;
 			return;
 		}
@@ -1296,11 +1312,17 @@ new_resource(JsUnit *u, const char *uri, JsonbValue *value, const char *path)
  *		which vocabularies apply.
  */
 static void
-draft_of(JsUnit *u, JsonbValue *v, CompilePlace *place)
+draft_of(JsUnit *u, JsonbValue *v, CompilePlace *place, int depth)
 {
 	char	   *uri;
 	JsResource *meta;
 	JsonbValue *vocab;
+
+	check_stack_depth();
+	CHECK_FOR_INTERRUPTS();
+	if (depth > 8)
+		schema_error(place->path, "$schema",
+					 "leads through more than 8 metaschemas (a cycle?) without reaching a known draft");
 
 	if (v->type != jbvString)
 		schema_error(place->path, "$schema", "must be a URI string");
@@ -1334,10 +1356,9 @@ draft_of(JsUnit *u, JsonbValue *v, CompilePlace *place)
 	{
 		JsonbValue *outer = obj_get(&meta->value, "$schema");
 
-		if (outer == NULL || (outer->type == jbvString &&
-							  strncmp(outer->val.string.val, uri, outer->val.string.len) == 0))
+		if (outer == NULL)
 			schema_error(place->path, "$schema", "names \"%s\", whose draft is unknown", uri);
-		draft_of(u, outer, place);
+		draft_of(u, outer, place, depth + 1);
 		return;
 	}
 	if (!is_object(vocab))
@@ -1451,8 +1472,13 @@ compile_node(JsUnit *u, JsonbValue *v, const CompilePlace *place_in)
 	n->min_contains = 1;
 	n->max_contains = -1;
 
+	/* where it is, for the errors of what follows; the base may change */
+	n->path = pstrdup(place.path);
+	n->base = pstrdup(place.base);
+	n->resource = place.resource;
+
 	if ((kv = obj_get(v, "$schema")) != NULL)
-		draft_of(u, kv, &place);
+		draft_of(u, kv, &place, 0);
 	has_ref = obj_get(v, "$ref") != NULL;
 
 	/* $id: a new resource and base URI (draft 7: not beside $ref) */
@@ -1739,8 +1765,8 @@ compile_node(JsUnit *u, JsonbValue *v, const CompilePlace *place_in)
 		else if (is_keyword(key, klen, "pattern"))
 		{
 			n->pattern = palloc(sizeof(JsPattern));
-			n->pattern->source = pnstrdup(val->val.string.val, val->val.string.len);
 			n->pattern->re = compile_regex(u, val, place.path, "pattern");
+			n->pattern->source = pnstrdup(val->val.string.val, val->val.string.len);
 			n->pattern->schema = NULL;
 		}
 		else if (is_keyword(key, klen, "format"))
@@ -1868,14 +1894,23 @@ registry_fetch(JsUnit *u, const char *uri)
 	Datum		args[1];
 	Jsonb	   *result = NULL;
 	int			rc;
+	SPIPlanPtr	plan;
 
 	if (!OidIsValid(registry_relid()))
 		return NULL;
 	args[0] = CStringGetTextDatum(uri);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_with_args("SELECT schema FROM steward.jsonschema_registry WHERE uri = $1",
-							   1, argtypes, args, NULL, true, 1);
+	/*
+	 * The latest committed state, not the transaction's snapshot: what is
+	 * read here is cached beyond the transaction.
+	 */
+	plan = SPI_prepare("SELECT schema FROM steward.jsonschema_registry WHERE uri OPERATOR(pg_catalog.=) $1",
+					   1, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	rc = SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot,
+							  true, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading steward.jsonschema_registry failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 1)
@@ -2362,6 +2397,48 @@ dynamic_target(EvalCtx *ctx, JsNode *n)
 	return n->dynref;
 }
 
+/*
+ * check_iri
+ *		An IRI (RFC 3987): a URI in which characters beyond ASCII may stand
+ *		wherever an unreserved character may (not in the scheme).  Each is
+ *		checked as if it were one, by the URI parser.
+ */
+static bool
+check_iri(const char *s, size_t len, bool absolute)
+{
+	char	   *ascii;
+	size_t		i;
+	size_t		o = 0;
+	bool		in_scheme = true;
+
+	if (GetDatabaseEncoding() != PG_UTF8)
+		return absolute ? fmt_is_uri(s, len) : fmt_is_uri_reference(s, len);
+	ascii = palloc(len + 1);
+	for (i = 0; i < len;)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c < 0x80)
+		{
+			if (c == ':' || c == '/' || c == '?' || c == '#')
+				in_scheme = false;
+			ascii[o++] = s[i++];
+			continue;
+		}
+		if (in_scheme && absolute)
+			return false;
+		{
+			int			l = pg_utf_mblen((const unsigned char *) s + i);
+
+			if (i + l > len || !pg_utf8_islegal((const unsigned char *) s + i, l))
+				return false;
+			ascii[o++] = 'a';
+			i += l;
+		}
+	}
+	return absolute ? fmt_is_uri(ascii, o) : fmt_is_uri_reference(ascii, o);
+}
+
 static bool
 check_format(JsNode *n, const JsonbValue *v)
 {
@@ -2391,11 +2468,12 @@ check_format(JsNode *n, const JsonbValue *v)
 		case FMT_IPV6:
 			return fmt_is_ipv6(s, len);
 		case FMT_URI:
-		case FMT_IRI:
 			return fmt_is_uri(s, len);
 		case FMT_URI_REFERENCE:
-		case FMT_IRI_REFERENCE:
 			return fmt_is_uri_reference(s, len);
+		case FMT_IRI:
+		case FMT_IRI_REFERENCE:
+			return check_iri(s, len, n->format == FMT_IRI);
 		case FMT_URL:
 			return fmt_is_url(s, len, 0);
 		case FMT_UUID:
@@ -2811,6 +2889,7 @@ eval_node(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 	int			i;
 
 	check_stack_depth();
+	CHECK_FOR_INTERRUPTS();
 
 	if (n->is_bool)
 	{
@@ -3201,8 +3280,6 @@ js_compile_cached(Jsonb *schema, int options)
 		CacheRegisterRelcacheCallback(registry_callback, (Datum) 0);
 		js_callback_registered = true;
 	}
-	if (!OidIsValid(js_registry_relid))
-		js_registry_relid = registry_relid();
 
 	for (link = &js_cache; *link; link = &(*link)->next)
 	{
@@ -3220,6 +3297,7 @@ js_compile_cached(Jsonb *schema, int options)
 		n++;
 	}
 
+	js_registry_relid = registry_relid();	/* may change with the extension */
 	u = js_compile(schema, options, hash);
 	u->next = js_cache;
 	js_cache = u;
@@ -3390,7 +3468,7 @@ js_parse_options(Jsonb *options)
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown JSON Schema option \"%s\" or value", key),
+					 errmsg("unrecognized JSON Schema option \"%s\" or value", key),
 					 errhint("Options are {\"draft\": \"2020-12\" | \"7\", \"format\": \"assert\" | \"annotate\"}.")));
 	}
 	return flags;

@@ -89,6 +89,8 @@ typedef struct RuleSet
 {
 	Oid			relid;			/* hash key: the relation the trigger fires on */
 	bool		valid;
+	uint32		generation;		/* bumped by each invalidation */
+	int			busy;			/* callers using it: not reloaded meanwhile */
 	Oid			root;			/* the table the rules belong to */
 	char	   *relname;		/* the root, qualified, for messages */
 	MemoryContext cxt;
@@ -100,6 +102,7 @@ typedef struct RuleSet
 
 static HTAB *rule_sets = NULL;
 static Oid	config_relid = InvalidOid;
+static Oid	registry_relid = InvalidOid;
 static MemoryContext row_cxt = NULL;
 
 /*
@@ -112,22 +115,18 @@ rules_callback(Datum arg, Oid relid)
 {
 	HASH_SEQ_STATUS seq;
 	RuleSet    *rs;
-	Oid			nsp;
-	Oid			registry = InvalidOid;
 
+	/* (no catalog access here: the OIDs were looked up beforehand) */
 	if (rule_sets == NULL)
 		return;
-	if (OidIsValid(relid) && IsTransactionState())
-	{
-		nsp = get_namespace_oid("steward", true);
-		if (OidIsValid(nsp))
-			registry = get_relname_relid("jsonschema_registry", nsp);
-	}
 	hash_seq_init(&seq, rule_sets);
 	while ((rs = hash_seq_search(&seq)) != NULL)
 		if (!OidIsValid(relid) || relid == rs->relid || relid == rs->root ||
-			relid == registry || relid == config_relid)
+			relid == registry_relid || relid == config_relid)
+		{
 			rs->valid = false;
+			rs->generation++;
+		}
 }
 
 static void
@@ -210,6 +209,8 @@ ruleset_load(RuleSet *rs, Relation rel)
 	Datum		args[1];
 	int			i;
 	int			rc;
+	uint32		generation = rs->generation;
+	SPIPlanPtr	plan;
 
 	ruleset_free(rs);
 	rs->cxt = AllocSetContextCreate(CacheMemoryContext, "steward validation rules",
@@ -246,9 +247,18 @@ ruleset_load(RuleSet *rs, Relation rel)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	args[0] = ObjectIdGetDatum(rs->root);
-	rc = SPI_execute_with_args("SELECT schema FROM steward.validation_config "
-							   "WHERE relation OPERATOR(pg_catalog.=) $1 ORDER BY id",
-							   1, argtypes, args, NULL, true, 0);
+
+	/*
+	 * The latest committed rules, not those of the transaction's snapshot
+	 * (a REPEATABLE READ transaction would otherwise cache rules that later
+	 * transactions no longer have).
+	 */
+	plan = SPI_prepare("SELECT schema FROM steward.validation_config "
+					   "WHERE relation OPERATOR(pg_catalog.=) $1 ORDER BY id", 1, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	rc = SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot,
+							  true, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading steward.validation_config failed: %s", SPI_result_code_string(rc));
 	old = MemoryContextSwitchTo(rs->cxt);
@@ -265,7 +275,8 @@ ruleset_load(RuleSet *rs, Relation rel)
 		rs->nrules++;
 	}
 	SPI_finish();
-	rs->valid = true;
+	/* an invalidation that arrived while loading: load again next time */
+	rs->valid = (rs->generation == generation);
 }
 
 /*
@@ -291,12 +302,15 @@ ruleset_get(Relation rel)
 								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 		CacheRegisterRelcacheCallback(rules_callback, (Datum) 0);
 	}
-	if (!OidIsValid(config_relid))
+	if (!OidIsValid(config_relid) || !OidIsValid(registry_relid))
 	{
 		Oid			nsp = get_namespace_oid("steward", true);
 
 		if (OidIsValid(nsp))
+		{
 			config_relid = get_relname_relid("validation_config", nsp);
+			registry_relid = get_relname_relid("jsonschema_registry", nsp);
+		}
 	}
 	rs = hash_search(rule_sets, &relid, HASH_ENTER, &found);
 	if (!found)
@@ -304,7 +318,8 @@ ruleset_get(Relation rel)
 		memset(((char *) rs) + sizeof(Oid), 0, sizeof(RuleSet) - sizeof(Oid));
 		rs->valid = false;
 	}
-	if (!rs->valid)
+	/* one in use further up the stack stays as it is until it is let go */
+	if (!rs->valid && rs->busy == 0)
 	{
 		PG_TRY();
 		{
@@ -348,9 +363,16 @@ column_json(const RuleColumn *c, Datum value, bool isnull, JsonbValue *v)
 
 				if (isnan(f) || isinf(f))
 					break;		/* a string, as to_jsonb makes it */
+
+				/*
+				 * As to_jsonb: the shortest text that reads back as the same
+				 * float (0.1::real is 0.1, not 0.100000001490116).
+				 */
 				v->type = jbvNumeric;
-				v->val.numeric = DatumGetNumeric(DirectFunctionCall1(float8_numeric,
-																	 Float8GetDatum(f)));
+				v->val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
+																	 CStringGetDatum(OidOutputFunctionCall(c->outfunc, value)),
+																	 ObjectIdGetDatum(InvalidOid),
+																	 Int32GetDatum(-1)));
 				return;
 			}
 		case CK_NUMERIC:
@@ -530,6 +552,7 @@ steward_validate_trigger(PG_FUNCTION_ARGS)
 		row_cxt = AllocSetContextCreate(TopMemoryContext, "steward validation row",
 										ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(row_cxt);
+	rs->busy++;
 	PG_TRY();
 	{
 		TupleDesc	desc = RelationGetDescr(rel);
@@ -567,6 +590,7 @@ steward_validate_trigger(PG_FUNCTION_ARGS)
 	}
 	PG_FINALLY();
 	{
+		rs->busy--;
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(row_cxt);
 	}
@@ -612,6 +636,175 @@ put_error(ReturnSetInfo *rsinfo, Datum key, bool keynull, JsError *e, int offset
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
+/*
+ * json_pointer_append
+ *		"/" and a key escaped as a JSON Pointer token.
+ */
+static void
+json_pointer_append(StringInfo buf, const char *key, int len)
+{
+	int			i;
+
+	appendStringInfoChar(buf, '/');
+	for (i = 0; i < len; i++)
+	{
+		if (key[i] == '~')
+			appendStringInfoString(buf, "~0");
+		else if (key[i] == '/')
+			appendStringInfoString(buf, "~1");
+		else
+			appendStringInfoChar(buf, key[i]);
+	}
+}
+
+/*
+ * input_value
+ *		text read by the input function of a column's type (domains
+ *		checked) into *value; false if the type refuses it.  Only a data
+ *		exception or a constraint violation (the classes 22 and 23) counts
+ *		as refusal: anything else (a cancel, out of memory) is raised.
+ */
+static bool
+input_value(Oid typid, int32 typmod, char *text, Datum *value)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	Oid			infunc;
+	Oid			ioparam;
+	volatile bool ok = true;
+
+	getTypeInputInfo(typid, &infunc, &ioparam);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		*value = OidInputFunctionCall(infunc, text, ioparam, typmod);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION &&
+			ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/*
+ * candidate_errors
+ *		The errors of a candidate row (see steward_validate_row).
+ */
+static List *
+candidate_errors(RuleSet *rs, Relation rel, Jsonb *candidate)
+{
+	TupleDesc	desc;
+	Datum	   *values;
+	bool	   *nulls;
+	bool	   *present;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	List	   *errors = NIL;
+	JsonbValue *kv;
+	int			n;
+
+	desc = RelationGetDescr(rel);
+	values = palloc0(sizeof(Datum) * desc->natts);
+	nulls = palloc(sizeof(bool) * desc->natts);
+	present = palloc0(sizeof(bool) * Max(rs->ncols, 1));
+	memset(nulls, true, sizeof(bool) * desc->natts);
+
+	it = JsonbIteratorInit(&candidate->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		RuleColumn key;
+		RuleColumn *c;
+		JsonbValue	val;
+		JsError    *e;
+
+		if (tok != WJB_KEY)
+			continue;
+		key.name = v.val.string.val;
+		key.namelen = v.val.string.len;
+		tok = JsonbIteratorNext(&it, &val, true);
+		c = bsearch(&key, rs->cols, rs->ncols, sizeof(RuleColumn), column_cmp);
+		e = NULL;
+		if (c == NULL)
+		{
+			char	   *name = pnstrdup(key.name, key.namelen);
+			int			attnum = SPI_fnumber(desc, name);
+			StringInfoData path;
+
+			initStringInfo(&path);
+			json_pointer_append(&path, key.name, key.namelen);
+			e = palloc(sizeof(JsError));
+			e->instance_path = path.data;
+			e->schema_path = "";
+			e->keyword = "column";
+			if (attnum > 0 && TupleDescAttr(desc, attnum - 1)->attgenerated)
+				e->message = pstrdup("is a generated column: the table computes it");
+			else
+				e->message = psprintf("is not a column of table %s", rs->relname);
+		}
+		else if (val.type == jbvNull)
+			present[c - rs->cols] = true;
+		else
+		{
+			/* the value in the column's type, as an INSERT would take it */
+			Form_pg_attribute att = TupleDescAttr(desc, c->attnum - 1);
+			char	   *text;
+
+			if (val.type == jbvString)
+				text = pnstrdup(val.val.string.val, val.val.string.len);
+			else if (val.type == jbvBinary)
+				text = JsonbToCString(NULL, val.val.binary.data, val.val.binary.len);
+			else
+			{
+				JsonbValue	scalar = val;
+				Jsonb	   *jb = JsonbValueToJsonb(&scalar);
+
+				text = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+			}
+			if (input_value(att->atttypid, att->atttypmod, text, &values[c->attnum - 1]))
+			{
+				nulls[c->attnum - 1] = false;
+				present[c - rs->cols] = true;
+			}
+			else
+			{
+				StringInfoData path;
+
+				initStringInfo(&path);
+				json_pointer_append(&path, c->name, c->namelen);
+				e = palloc(sizeof(JsError));
+				e->instance_path = path.data;
+				e->schema_path = "";
+				e->keyword = "column";
+				e->message = psprintf("must be a valid %s", format_type_be(att->atttypid));
+			}
+		}
+		if (e)
+			errors = lappend(errors, e);
+	}
+
+	kv = row_object(rs, values, nulls, present, &n);
+	errors = list_concat(errors, row_errors(rs, n, kv));
+	return errors;
+}
+
 PG_FUNCTION_INFO_V1(steward_validate_row);
 
 /*
@@ -631,18 +824,8 @@ steward_validate_row(PG_FUNCTION_ARGS)
 	Jsonb	   *candidate;
 	Relation	rel;
 	RuleSet    *rs;
-	TupleDesc	desc;
-	Datum	   *values;
-	bool	   *nulls;
-	bool	   *present;
-	JsonbValue	root;
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	List	   *errors = NIL;
+	List	   *volatile errors = NIL;
 	ListCell   *lc;
-	JsonbValue *kv;
-	int			n;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -662,93 +845,16 @@ steward_validate_row(PG_FUNCTION_ARGS)
 				 errmsg("permission denied for table %s", get_rel_name(relid))));
 	rel = open_table(relid);
 	rs = ruleset_get(rel);
-	desc = RelationGetDescr(rel);
-	values = palloc0(sizeof(Datum) * desc->natts);
-	nulls = palloc(sizeof(bool) * desc->natts);
-	present = palloc0(sizeof(bool) * Max(rs->ncols, 1));
-	memset(nulls, true, sizeof(bool) * desc->natts);
-
-	(void) root;
-	it = JsonbIteratorInit(&candidate->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	rs->busy++;
+	PG_TRY();
 	{
-		RuleColumn key;
-		RuleColumn *c;
-		JsonbValue	val;
-		JsError    *e;
-
-		if (tok != WJB_KEY)
-			continue;
-		key.name = v.val.string.val;
-		key.namelen = v.val.string.len;
-		tok = JsonbIteratorNext(&it, &val, true);
-		c = bsearch(&key, rs->cols, rs->ncols, sizeof(RuleColumn), column_cmp);
-		e = NULL;
-		if (c == NULL)
-		{
-			e = palloc(sizeof(JsError));
-			e->instance_path = psprintf("/%.*s", key.namelen, key.name);
-			e->schema_path = "";
-			e->keyword = "column";
-			e->message = psprintf("is not a column of table %s", rs->relname);
-		}
-		else if (val.type == jbvNull)
-			present[c - rs->cols] = true;
-		else
-		{
-			/* the value in the column's type, as an INSERT would take it */
-			MemoryContext cxt = CurrentMemoryContext;
-			ResourceOwner owner = CurrentResourceOwner;
-			Oid			infunc;
-			Oid			ioparam;
-			char	   *text;
-			int32		typmod = TupleDescAttr(desc, c->attnum - 1)->atttypmod;
-			Oid			typid = TupleDescAttr(desc, c->attnum - 1)->atttypid;
-
-			if (val.type == jbvString)
-				text = pnstrdup(val.val.string.val, val.val.string.len);
-			else if (val.type == jbvBinary)
-				text = JsonbToCString(NULL, val.val.binary.data, val.val.binary.len);
-			else
-			{
-				JsonbValue	scalar = val;
-				Jsonb	   *jb = JsonbValueToJsonb(&scalar);
-
-				text = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
-			}
-			getTypeInputInfo(typid, &infunc, &ioparam);
-			BeginInternalSubTransaction(NULL);
-			MemoryContextSwitchTo(cxt);
-			PG_TRY();
-			{
-				values[c->attnum - 1] = OidInputFunctionCall(infunc, text, ioparam, typmod);
-				nulls[c->attnum - 1] = false;
-				present[c - rs->cols] = true;
-				ReleaseCurrentSubTransaction();
-				MemoryContextSwitchTo(cxt);
-				CurrentResourceOwner = owner;
-			}
-			PG_CATCH();
-			{
-				MemoryContextSwitchTo(cxt);
-				FlushErrorState();
-				RollbackAndReleaseCurrentSubTransaction();
-				MemoryContextSwitchTo(cxt);
-				CurrentResourceOwner = owner;
-				e = palloc(sizeof(JsError));
-				e->instance_path = psprintf("/%s", c->name);
-				e->schema_path = "";
-				e->keyword = "column";
-				e->message = psprintf("must be a valid %s", format_type_be(typid));
-			}
-			PG_END_TRY();
-		}
-		if (e)
-			errors = lappend(errors, e);
+		errors = candidate_errors(rs, rel, candidate);
 	}
-
-	kv = row_object(rs, values, nulls, present, &n);
-	errors = list_concat(errors, row_errors(rs, n, kv));
+	PG_FINALLY();
+	{
+		rs->busy--;
+	}
+	PG_END_TRY();
 	foreach(lc, errors)
 		put_error(rsinfo, (Datum) 0, true, lfirst(lc), 0);
 	table_close(rel, AccessShareLock);
@@ -758,12 +864,71 @@ steward_validate_row(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(steward_validate_report);
 
 /*
+ * row_key_json
+ *		The key that names a row of the report: its primary key's columns,
+ *		or its ctid (and, in a partitioned table, its partition).
+ */
+static Datum
+row_key_json(Relation rel, List *key_cols, Datum *values, bool *nulls, Datum ctid,
+			 Oid tableoid)
+{
+	StringInfoData key;
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	initStringInfo(&key);
+	appendStringInfoChar(&key, '{');
+	if (key_cols != NIL)
+	{
+		ListCell   *kc;
+
+		foreach(kc, key_cols)
+		{
+			int			att = lfirst_int(kc);
+			Form_pg_attribute fa = TupleDescAttr(desc, att - 1);
+
+			if (key.len > 1)
+				appendStringInfoString(&key, ", ");
+			escape_json(&key, NameStr(fa->attname));
+			appendStringInfoString(&key, ": ");
+			if (nulls[att - 1])
+				appendStringInfoString(&key, "null");
+			else
+			{
+				Oid			out;
+				bool		varlena;
+				char	   *text;
+
+				getTypeOutputInfo(fa->atttypid, &out, &varlena);
+				text = OidOutputFunctionCall(out, values[att - 1]);
+				if (column_kind(getBaseType(fa->atttypid)) == CK_INT)
+					appendStringInfoString(&key, text);
+				else
+					escape_json(&key, text);
+			}
+		}
+	}
+	else
+	{
+		appendStringInfoString(&key, "\"ctid\": ");
+		escape_json(&key, OidOutputFunctionCall(F_TIDOUT, ctid));
+		if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+		{
+			appendStringInfoString(&key, ", \"partition\": ");
+			escape_json(&key, steward_qualified_relname(tableoid));
+		}
+	}
+	appendStringInfoChar(&key, '}');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(key.data));
+}
+
+/*
  * steward_validate_report
  *		validate_report(relation regclass, max_rows bigint DEFAULT NULL)
  *		returns table (row_key jsonb, instance_path, schema_path, keyword,
  *		message): the existing rows (the first max_rows read, or all) that
  *		the table's rules refuse, with their key (the primary key's columns,
- *		or the ctid), one row per error.
+ *		or the ctid), one row per error.  The rows are read with the
+ *		caller's privileges and row-level security.
  */
 Datum
 steward_validate_report(PG_FUNCTION_ARGS)
@@ -773,11 +938,13 @@ steward_validate_report(PG_FUNCTION_ARGS)
 	int64		max_rows;
 	Relation	rel;
 	RuleSet    *rs;
-	char	   *sql;
-	Portal		portal;
-	int64		seen = 0;
+	StringInfoData sql;
 	List	   *key_cols = NIL;
-	char	   *relname;
+	TupleDesc	desc;
+	int		   *column_of;		/* attnum - 1 -> query column, 0: none */
+	int			ncolumns = 2;	/* ctid, tableoid */
+	MemoryContext per_row;
+	int			a;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0))
@@ -790,14 +957,19 @@ steward_validate_report(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_rows must not be negative")));
+	/* the privilege first, before any lock */
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", get_rel_name(relid))));
 	rel = open_table(relid);
 	rs = ruleset_get(rel);
-	relname = steward_qualified_relname(relid);
 	if (rs->nrules == 0)
 	{
 		table_close(rel, AccessShareLock);
 		return (Datum) 0;
 	}
+	desc = RelationGetDescr(rel);
 
 	/* the key that names a row: the primary key, or the ctid */
 	{
@@ -814,108 +986,89 @@ steward_validate_report(PG_FUNCTION_ARGS)
 		}
 	}
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	/* the caller's privileges apply: SELECT, and row-level security */
-	sql = psprintf("SELECT ctid, * FROM %s", relname);
-	portal = SPI_cursor_open_with_args(NULL, sql, 0, NULL, NULL, NULL, true, 0);
-	for (;;)
+	/* the columns by name (a "*" would skip dropped ones) */
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ctid, tableoid");
+	column_of = palloc0(sizeof(int) * Max(desc->natts, 1));
+	for (a = 0; a < desc->natts; a++)
 	{
-		uint64		i;
+		if (TupleDescAttr(desc, a)->attisdropped)
+			continue;
+		appendStringInfo(&sql, ", %s", quote_identifier(NameStr(TupleDescAttr(desc, a)->attname)));
+		column_of[a] = ++ncolumns;
+	}
+	appendStringInfo(&sql, " FROM %s", steward_qualified_relname(relid));
 
-		SPI_cursor_fetch(portal, true, 1000);
-		if (SPI_processed == 0)
-			break;
-		for (i = 0; i < SPI_processed; i++)
+	per_row = AllocSetContextCreate(CurrentMemoryContext, "steward validate_report row",
+									ALLOCSET_DEFAULT_SIZES);
+	rs->busy++;
+	PG_TRY();
+	{
+		Portal		portal;
+		int64		seen = 0;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		portal = SPI_cursor_open_with_args(NULL, sql.data, 0, NULL, NULL, NULL, true, 0);
+		while (max_rows < 0 || seen < max_rows)
 		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	tdesc = SPI_tuptable->tupdesc;
-			TupleDesc	desc = RelationGetDescr(rel);
-			Datum	   *values = palloc(sizeof(Datum) * desc->natts);
-			bool	   *nulls = palloc(sizeof(bool) * desc->natts);
-			JsonbValue *kv;
-			List	   *errors;
-			int			n;
-			int			a;
+			uint64		i;
 
-			CHECK_FOR_INTERRUPTS();
-			if (max_rows >= 0 && seen >= max_rows)
+			SPI_cursor_fetch(portal, true, 1000);
+			if (SPI_processed == 0)
 				break;
-			seen++;
-			/* column a of the table is column a + 2 of the query (after ctid) */
-			for (a = 0; a < desc->natts; a++)
+			for (i = 0; i < SPI_processed && (max_rows < 0 || seen < max_rows); i++)
 			{
-				if (TupleDescAttr(desc, a)->attisdropped)
-				{
-					nulls[a] = true;
-					continue;
-				}
-				values[a] = SPI_getbinval(tup, tdesc, a + 2, &nulls[a]);
-			}
-			kv = row_object(rs, values, nulls, NULL, &n);
-			errors = row_errors(rs, n, kv);
-			if (errors != NIL)
-			{
-				StringInfoData key;
-				ListCell   *lc;
-				MemoryContext old;
-				Datum		keyd;
+				HeapTuple	tup = SPI_tuptable->vals[i];
+				TupleDesc	tdesc = SPI_tuptable->tupdesc;
+				MemoryContext old = MemoryContextSwitchTo(per_row);
+				Datum	   *values = palloc(sizeof(Datum) * desc->natts);
+				bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+				JsonbValue *kv;
+				List	   *errors;
+				int			n;
 
-				initStringInfo(&key);
-				if (key_cols != NIL)
+				CHECK_FOR_INTERRUPTS();
+				seen++;
+				for (a = 0; a < desc->natts; a++)
 				{
-					ListCell   *kc;
-
-					appendStringInfoChar(&key, '{');
-					foreach(kc, key_cols)
+					if (column_of[a] == 0)
 					{
-						int			att = lfirst_int(kc);
-						bool		isnull;
-						Datum		d = SPI_getbinval(tup, tdesc, att + 1, &isnull);
-						Form_pg_attribute fa = TupleDescAttr(desc, att - 1);
-
-						if (key.len > 1)
-							appendStringInfoString(&key, ", ");
-						escape_json(&key, NameStr(fa->attname));
-						appendStringInfoString(&key, ": ");
-						if (isnull)
-							appendStringInfoString(&key, "null");
-						else
-							{
-							Oid			out;
-							bool		varlena;
-
-							getTypeOutputInfo(fa->atttypid, &out, &varlena);
-							if (column_kind(getBaseType(fa->atttypid)) == CK_INT)
-								appendStringInfoString(&key, OidOutputFunctionCall(out, d));
-							else
-								escape_json(&key, OidOutputFunctionCall(out, d));
-						}
+						values[a] = (Datum) 0;
+						nulls[a] = true;
 					}
-					appendStringInfoChar(&key, '}');
+					else
+						values[a] = SPI_getbinval(tup, tdesc, column_of[a], &nulls[a]);
 				}
-				else
+				kv = row_object(rs, values, nulls, NULL, &n);
+				errors = row_errors(rs, n, kv);
+				if (errors != NIL)
 				{
 					bool		isnull;
-					Datum		d = SPI_getbinval(tup, tdesc, 1, &isnull);
+					Datum		ctid = SPI_getbinval(tup, tdesc, 1, &isnull);
+					Oid			tableoid = DatumGetObjectId(SPI_getbinval(tup, tdesc, 2, &isnull));
+					ListCell   *lc;
+					Datum		keyd;
 
-					appendStringInfoString(&key, "{\"ctid\": ");
-					escape_json(&key, OidOutputFunctionCall(F_TIDOUT, d));
-					appendStringInfoChar(&key, '}');
+					MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+					keyd = row_key_json(rel, key_cols, values, nulls, ctid, tableoid);
+					foreach(lc, errors)
+						put_error(rsinfo, keyd, false, lfirst(lc), 1);
 				}
-				old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-				keyd = DirectFunctionCall1(jsonb_in, CStringGetDatum(key.data));
-				foreach(lc, errors)
-					put_error(rsinfo, keyd, false, lfirst(lc), 1);
 				MemoryContextSwitchTo(old);
+				MemoryContextReset(per_row);
 			}
+			SPI_freetuptable(SPI_tuptable);
 		}
-		SPI_freetuptable(SPI_tuptable);
-		if (max_rows >= 0 && seen >= max_rows)
-			break;
+		SPI_cursor_close(portal);
+		SPI_finish();
 	}
-	SPI_cursor_close(portal);
-	SPI_finish();
+	PG_FINALLY();
+	{
+		rs->busy--;
+	}
+	PG_END_TRY();
+	MemoryContextDelete(per_row);
 	table_close(rel, AccessShareLock);
 	return (Datum) 0;
 }

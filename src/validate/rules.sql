@@ -69,6 +69,25 @@ $$;
 COMMENT ON FUNCTION steward.validation_trigger_sync(regclass) IS
   'Internal: install the validation trigger on a table that has rules, remove it from one that has none';
 
+CREATE FUNCTION steward.validation_refuse_partition(relation regclass)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    root regclass := pg_partition_root(relation);
+BEGIN
+    IF root IS NOT NULL AND root <> relation THEN
+        RAISE EXCEPTION 'table % is a partition of %', relation, root
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Attach the rules to the partitioned table: they apply to the rows of every partition.';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION steward.validation_refuse_partition(regclass) IS
+  'Internal: raise an error if relation is a partition (rules belong to the partitioned table)';
+
 CREATE FUNCTION steward.validate_attach(relation regclass, schema jsonb, name text DEFAULT 'schema')
 RETURNS void
 LANGUAGE plpgsql
@@ -82,6 +101,7 @@ BEGIN
         RAISE EXCEPTION 'a rule name must not be "*" or start with "column:"' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     PERFORM steward.require_own_table(relation);
+    PERFORM steward.validation_refuse_partition(relation);
     PERFORM steward.validation_rule_write(relation, NULL, name, NULL, schema);
     PERFORM steward.validation_trigger_sync(relation);
 END
@@ -98,6 +118,7 @@ AS $$
 DECLARE
     frag jsonb;
     col_type regtype;
+    category "char";
     formats text[] := ARRAY['email', 'url', 'uri', 'uuid', 'hostname', 'ipv4', 'ipv6', 'e164',
                             'phone', 'iban', 'luhn', 'card', 'iso-country', 'iso-currency',
                             'date', 'time', 'date-time', 'duration', 'slug', 'semver'];
@@ -106,11 +127,31 @@ BEGIN
         RAISE EXCEPTION 'column_name and rule must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     PERFORM steward.require_own_table(relation);
-    SELECT a.atttypid::regtype INTO col_type FROM pg_attribute a
+    PERFORM steward.validation_refuse_partition(relation);
+    SELECT a.atttypid::regtype INTO col_type
+    FROM pg_attribute a
     WHERE a.attrelid = relation AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'column "%" of relation % does not exist', column_name, relation
             USING ERRCODE = 'undefined_column';
+    END IF;
+    -- a domain counts as its base type
+    SELECT t.typcategory INTO category FROM pg_type t
+    WHERE t.oid = (WITH RECURSIVE d AS (
+                       SELECT col_type::oid AS oid
+                       UNION ALL
+                       SELECT b.typbasetype FROM d JOIN pg_type b ON b.oid = d.oid WHERE b.typtype = 'd')
+                   SELECT d.oid FROM d JOIN pg_type x ON x.oid = d.oid WHERE x.typtype <> 'd');
+    -- the shorthands check strings or numbers: a column of another kind
+    -- would pass every value unchecked (or fail them all)
+    IF (rule = ANY (formats) OR rule IN ('length', 'pattern')) AND category IS DISTINCT FROM 'S' THEN
+        RAISE EXCEPTION 'rule % checks text, but column "%" of % is of type %', rule, column_name, relation, col_type
+            USING ERRCODE = 'datatype_mismatch',
+                  HINT = 'Use rule schema with a JSON Schema for how the value looks as JSON (as to_jsonb shows it).';
+    ELSIF rule = 'range' AND category IS DISTINCT FROM 'N' THEN
+        RAISE EXCEPTION 'rule range checks numbers, but column "%" of % is of type %', column_name, relation, col_type
+            USING ERRCODE = 'datatype_mismatch',
+                  HINT = 'Use rule schema with a JSON Schema for how the value looks as JSON (as to_jsonb shows it).';
     END IF;
     -- every shorthand lets NULL through: NOT NULL is the column's business
     CASE
@@ -132,9 +173,11 @@ BEGIN
                 RAISE EXCEPTION 'rule range takes {"min": x, "max": x, "exclusive_min": x, "exclusive_max": x} (any of them)'
                     USING ERRCODE = 'invalid_parameter_value';
             END IF;
-            frag := jsonb_strip_nulls(jsonb_build_object('minimum', args->'min', 'maximum', args->'max',
-                                                         'exclusiveMinimum', args->'exclusive_min',
-                                                         'exclusiveMaximum', args->'exclusive_max'));
+            -- a number (NaN and Infinity, which JSON shows as strings, fail)
+            frag := jsonb_build_object('type', jsonb_build_array('number', 'null'))
+                    || jsonb_strip_nulls(jsonb_build_object('minimum', args->'min', 'maximum', args->'max',
+                                                            'exclusiveMinimum', args->'exclusive_min',
+                                                            'exclusiveMaximum', args->'exclusive_max'));
         WHEN rule = 'pattern' THEN
             IF jsonb_typeof(args) IS DISTINCT FROM 'string' THEN
                 RAISE EXCEPTION 'rule pattern takes a regular expression as a JSON string'
@@ -152,7 +195,8 @@ BEGIN
                 RAISE EXCEPTION 'rule schema takes a JSON Schema for the column''s value'
                     USING ERRCODE = 'invalid_parameter_value';
             END IF;
-            frag := args;
+            -- NULL passes, as with every shorthand
+            frag := jsonb_build_object('if', jsonb_build_object('type', 'null'), 'else', args);
         ELSE
             RAISE EXCEPTION 'unknown validation rule "%"', rule
                 USING ERRCODE = 'invalid_parameter_value',

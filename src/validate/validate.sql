@@ -8,7 +8,7 @@ CREATE TABLE steward.jsonschema_registry (
     schema jsonb NOT NULL,
     builtin boolean NOT NULL DEFAULT false,
     registered_at timestamptz NOT NULL DEFAULT now(),
-    registered_by name NOT NULL DEFAULT current_user
+    registered_by name NOT NULL DEFAULT session_user
 );
 
 COMMENT ON TABLE steward.jsonschema_registry IS
@@ -29,9 +29,11 @@ CREATE TRIGGER jsonschema_registry_changed
 AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON steward.jsonschema_registry
 FOR EACH STATEMENT EXECUTE FUNCTION steward.jsonschema_registry_changed();
 
+-- STABLE, not IMMUTABLE: a schema may refer to registered documents,
+-- which can change.
 CREATE FUNCTION steward.jsonschema_is_valid(schema jsonb, instance jsonb, options jsonb DEFAULT NULL)
 RETURNS boolean
-LANGUAGE c IMMUTABLE PARALLEL SAFE
+LANGUAGE c STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'steward_jsonschema_is_valid';
 
 COMMENT ON FUNCTION steward.jsonschema_is_valid(jsonb, jsonb, jsonb) IS
@@ -39,7 +41,7 @@ COMMENT ON FUNCTION steward.jsonschema_is_valid(jsonb, jsonb, jsonb) IS
 
 CREATE FUNCTION steward.jsonschema_errors(schema jsonb, instance jsonb, options jsonb DEFAULT NULL)
 RETURNS TABLE (instance_path text, schema_path text, keyword text, message text)
-LANGUAGE c IMMUTABLE PARALLEL SAFE
+LANGUAGE c STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'steward_jsonschema_errors';
 
 COMMENT ON FUNCTION steward.jsonschema_errors(jsonb, jsonb, jsonb) IS
@@ -53,16 +55,21 @@ AS 'MODULE_PATHNAME', 'steward_jsonschema_check';
 COMMENT ON FUNCTION steward.jsonschema_check(jsonb, jsonb) IS
   'Raise 22023 naming the keyword and its location if schema (or a schema it refers to) is not a valid JSON Schema';
 
+-- SECURITY DEFINER: EXECUTE (granted by a superuser) is the privilege to
+-- register; the table itself stays writable by its owner only, so the
+-- built-in metaschemas cannot be replaced.
 CREATE FUNCTION steward.jsonschema_register(uri text, schema jsonb)
 RETURNS void
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    id text;
 BEGIN
     IF uri IS NULL OR schema IS NULL THEN
         RAISE EXCEPTION 'uri and schema must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF jsonb_typeof(schema) NOT IN ('object', 'boolean') THEN
+        RAISE EXCEPTION 'a JSON Schema must be an object or a boolean, not %', jsonb_typeof(schema)
+            USING ERRCODE = '22023';
     END IF;
     uri := regexp_replace(uri, '#$', '');
     IF uri !~ '^[A-Za-z][A-Za-z0-9+.-]*:' OR position('#' IN uri) > 0 THEN
@@ -75,7 +82,7 @@ BEGIN
     INSERT INTO steward.jsonschema_registry AS r (uri, schema)
     VALUES (jsonschema_register.uri, jsonschema_register.schema)
     ON CONFLICT ON CONSTRAINT jsonschema_registry_pkey
-    DO UPDATE SET schema = excluded.schema, registered_at = now(), registered_by = current_user;
+    DO UPDATE SET schema = excluded.schema, registered_at = now(), registered_by = session_user;
 END
 $$;
 
@@ -86,7 +93,7 @@ REVOKE EXECUTE ON FUNCTION steward.jsonschema_register(text, jsonb) FROM PUBLIC;
 
 CREATE FUNCTION steward.jsonschema_unregister(uri text)
 RETURNS boolean
-LANGUAGE sql
+LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH d AS (
