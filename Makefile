@@ -33,7 +33,8 @@ OBJS = \
 	src/validate/formats.o \
 	src/validate/formats_sql.o \
 	src/validate/jsonschema.o \
-	src/validate/rules.o
+	src/validate/rules.o \
+	src/mask/mask.o
 
 # The install script is generated from the per-capability SQL pieces, in
 # this order (a later piece may use what an earlier one created).
@@ -49,6 +50,7 @@ SQL_PIECES = \
 	src/validate/validate.sql \
 	src/validate/metaschemas.sql \
 	src/validate/rules.sql \
+	src/mask/mask.sql \
 	src/ops/status.sql \
 	src/ops/health.sql \
 	src/ops/report.sql
@@ -56,7 +58,7 @@ SQL_PIECES = \
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), in order.
-REGRESS = install context context_privileges rls_token rls_templates rls_lint audit audit_tamper audit_purge versioning notify health report status validate_formats jsonschema validate_rules jsonschema_random
+REGRESS = install context context_privileges rls_token rls_templates rls_lint audit audit_tamper audit_purge versioning notify health report status validate_formats jsonschema validate_rules jsonschema_random mask_functions
 # isolation specs (test/isolation/specs/NAME.spec)
 ISOLATION = context_sessions rls_tenants audit_concurrency versioning_race notify_listen
 ISOLATION_OPTS = --inputdir=test/isolation

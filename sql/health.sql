@@ -42,7 +42,10 @@ ALTER TABLE health_t.v_disabled DISABLE TRIGGER steward_validate;
 INSERT INTO health_t.v_disabled VALUES (1, 'not an address'), (2, 'a@example.com'), (3, 'nope');
 CREATE TABLE health_t.v_renamed (id int PRIMARY KEY, nick text);
 SELECT steward.validate_column('health_t.v_renamed', 'nick', 'length', '{"min": 2}');
+-- (a rename the event trigger did not see: rules otherwise follow renames)
+ALTER EVENT TRIGGER steward_validation_on_rename DISABLE;
 ALTER TABLE health_t.v_renamed RENAME COLUMN nick TO nickname;
+ALTER EVENT TRIGGER steward_validation_on_rename ENABLE;
 SELECT severity, area, code, object, message, hint
 FROM steward.health_check(ARRAY['health_t']) WHERE area <> 'rls' ORDER BY code, object, message;
 -- an ordinary role gets the same findings

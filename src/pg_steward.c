@@ -41,6 +41,7 @@ _PG_init(void)
 	steward_audit_reads_init();
 	steward_audit_sealer_init();
 	steward_status_init();
+	steward_mask_init();
 
 	MarkGUCPrefixReserved("steward");
 }

@@ -24,6 +24,9 @@ extern void steward_audit_ddl_init(void);
 extern void steward_audit_reads_init(void);
 extern void steward_audit_sealer_init(void);
 
+/* src/mask/mask.c */
+extern void steward_mask_init(void);
+
 /* src/ops/status.c */
 extern void steward_status_init(void);
 

@@ -22,7 +22,7 @@ BEGIN
     END IF;
     SELECT c.relkind, c.relowner INTO kind, owner FROM pg_class c WHERE c.oid = relation;
     IF kind IS DISTINCT FROM 'r' AND kind IS DISTINCT FROM 'p' THEN
-        RAISE EXCEPTION '"%" is not a table', relation
+        RAISE EXCEPTION '% is not a table', relation
             USING ERRCODE = 'wrong_object_type';
     END IF;
     IF kind = 'r' AND EXISTS (SELECT FROM pg_inherits i WHERE i.inhparent = relation) THEN

@@ -227,6 +227,7 @@ struct JsNode
 	JsNode	   *dynref;
 	char	   *dynref_anchor;	/* looked up in the dynamic scope, or NULL */
 	char	   *dynamic_anchor;
+	uint8		mark;			/* check_cycles: 0 new, 1 on the path, 2 done */
 };
 
 /* a node compiled for a location of a document */
@@ -2098,6 +2099,44 @@ resolve_uri(JsUnit *u, const char *uri, JsNode *from, const char *keyword)
 }
 
 /*
+ * check_cycles
+ *		A schema that reaches itself through references and in-place
+ *		applicators alone (allOf, $ref, not, ...) would evaluate the same
+ *		instance forever: an invalid schema, found before any data.
+ */
+static void
+check_cycles(JsNode *n)
+{
+	int			i;
+
+	if (n == NULL || n->is_bool || n->mark == 2)
+		return;
+	if (n->mark == 1 && (n->ref || n->dynref))
+		schema_error(n->path, n->ref ? "$ref" : "$dynamicRef",
+					 "is part of a cycle of references that never reaches a value");
+	if (n->mark == 1)
+		schema_error(n->path, NULL,
+					 "the schema applies itself to the same value again (a cycle of references that never reaches a value)");
+	check_stack_depth();
+	n->mark = 1;
+	check_cycles(n->ref);
+	check_cycles(n->dynref);
+	for (i = 0; i < n->nall_of; i++)
+		check_cycles(n->all_of[i]);
+	for (i = 0; i < n->nany_of; i++)
+		check_cycles(n->any_of[i]);
+	for (i = 0; i < n->none_of; i++)
+		check_cycles(n->one_of[i]);
+	for (i = 0; i < n->ndep_schemas; i++)
+		check_cycles(n->dep_schemas[i].schema);
+	check_cycles(n->not_schema);
+	check_cycles(n->if_schema);
+	check_cycles(n->then_schema);
+	check_cycles(n->else_schema);
+	n->mark = 2;
+}
+
+/*
  * resolve_refs
  *		Resolve every $ref and $dynamicRef; resolving may compile more
  *		nodes, whose references join the list.
@@ -2162,6 +2201,7 @@ typedef struct EvalCtx
 	MemoryContext errcxt;		/* where the errors go */
 	int			quiet;			/* >0: in anyOf, oneOf, not, if: no errors */
 	StringInfoData ipath;		/* where in the instance */
+	StringInfoData spath;		/* the same, data-derived keys as "*" */
 	JsResource **scope;			/* the dynamic scope, outermost first */
 	int			nscope;
 	int			maxscope;
@@ -2228,16 +2268,17 @@ inst_read(JsInst *inst)
  *		location (plus `extra`, a property name, when given).
  */
 static void report(EvalCtx *ctx, JsNode *n, const char *keyword, const JsonbValue *extra,
-				   const char *fmt,...) pg_attribute_printf(5, 6);
+				   bool extra_is_data, const char *fmt,...) pg_attribute_printf(6, 7);
 
 static void
 report(EvalCtx *ctx, JsNode *n, const char *keyword, const JsonbValue *extra,
-	   const char *fmt,...)
+	   bool extra_is_data, const char *fmt,...)
 {
 	MemoryContext old;
 	JsError    *e;
 	StringInfoData msg;
 	StringInfoData ip;
+	StringInfoData safe;
 	StringInfoData sp;
 
 	if (!collecting(ctx))
@@ -2260,12 +2301,19 @@ report(EvalCtx *ctx, JsNode *n, const char *keyword, const JsonbValue *extra,
 	appendBinaryStringInfo(&ip, ctx->ipath.data, ctx->ipath.len);
 	if (extra)
 		pointer_append(&ip, extra->val.string.val, extra->val.string.len);
+	initStringInfo(&safe);
+	appendBinaryStringInfo(&safe, ctx->spath.data, ctx->spath.len);
+	if (extra && extra_is_data)
+		appendStringInfoString(&safe, "/*");
+	else if (extra)
+		pointer_append(&safe, extra->val.string.val, extra->val.string.len);
 	initStringInfo(&sp);
 	appendStringInfoString(&sp, n->path);
 	if (keyword)
 		pointer_append(&sp, keyword, strlen(keyword));
 	e = palloc(sizeof(JsError));
 	e->instance_path = ip.data;
+	e->safe_path = safe.data;
 	e->schema_path = sp.data;
 	e->keyword = keyword ? keyword : "false";
 	e->message = msg.data;
@@ -2329,25 +2377,37 @@ eval_in_place(EvalCtx *ctx, JsNode *sub, JsInst *inst, JsTracker *t)
  */
 static bool
 eval_child(EvalCtx *ctx, JsNode *sub, const JsonbValue *v, const char *key, int keylen,
-		   int index)
+		   int index, bool data_key)
 {
 	JsInst		child;
 	int			saved = ctx->ipath.len;
+	int			ssaved = ctx->spath.len;
 	int			hops = ctx->ref_hops;
 	bool		ok;
 
 	if (sub->is_bool && sub->bool_value)
 		return true;
 	if (key)
+	{
 		pointer_append(&ctx->ipath, key, keylen);
+		if (data_key)
+			appendStringInfoString(&ctx->spath, "/*");
+		else
+			pointer_append(&ctx->spath, key, keylen);
+	}
 	else
+	{
 		appendStringInfo(&ctx->ipath, "/%d", index);
+		appendStringInfo(&ctx->spath, "/%d", index);
+	}
 	inst_init(&child, v);
 	ctx->ref_hops = 0;
 	ok = eval_node(ctx, sub, &child, NULL);
 	ctx->ref_hops = hops;
 	ctx->ipath.len = saved;
 	ctx->ipath.data[saved] = '\0';
+	ctx->spath.len = ssaved;
+	ctx->spath.data[ssaved] = '\0';
 	return ok;
 }
 
@@ -2603,14 +2663,14 @@ eval_object(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 	{
 		if (n->min_properties >= 0 && nkeys < n->min_properties)
 		{
-			report(ctx, n, "minProperties", NULL, "must have at least " INT64_FORMAT " properties",
-				   n->min_properties);
+			report(ctx, n, "minProperties", NULL, false, "must have at least " INT64_FORMAT " propert%s",
+				   n->min_properties, n->min_properties == 1 ? "y" : "ies");
 			FAIL();
 		}
 		if (n->max_properties >= 0 && nkeys > n->max_properties)
 		{
-			report(ctx, n, "maxProperties", NULL, "must have at most " INT64_FORMAT " properties",
-				   n->max_properties);
+			report(ctx, n, "maxProperties", NULL, false, "must have at most " INT64_FORMAT " propert%s",
+				   n->max_properties, n->max_properties == 1 ? "y" : "ies");
 			FAIL();
 		}
 		for (i = 0; i < n->nrequired; i++)
@@ -2621,7 +2681,7 @@ eval_object(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 				name.type = jbvString;
 				name.val.string.val = (char *) n->required[i].name;
 				name.val.string.len = n->required[i].len;
-				report(ctx, n, "required", &name, "is required");
+				report(ctx, n, "required", &name, false, "is required");
 				FAIL();
 			}
 		for (i = 0; i < n->ndep_required; i++)
@@ -2639,7 +2699,7 @@ eval_object(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 					name.val.string.val = (char *) d->names[j].name;
 					name.val.string.len = d->names[j].len;
 					report(ctx, n, n->draft == DRAFT_7 ? "dependencies" : "dependentRequired",
-						   &name, "is required when \"%.*s\" is present", d->len, d->name);
+						   &name, false, "is required when \"%.*s\" is present", d->len, d->name);
 					FAIL();
 				}
 		}
@@ -2667,7 +2727,7 @@ eval_object(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 				if (matched)
 					matched[i] = true;
 				if (!eval_child(ctx, n->properties[j].schema, &vals[i],
-								keys[i].val.string.val, keys[i].val.string.len, 0))
+								keys[i].val.string.val, keys[i].val.string.len, 0, false))
 					FAIL();
 				else if (t)
 					t->marks[i] = true;
@@ -2689,7 +2749,7 @@ eval_object(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 			if (matched)
 				matched[i] = true;
 			if (!eval_child(ctx, p->schema, &vals[i], keys[i].val.string.val,
-							keys[i].val.string.len, 0))
+							keys[i].val.string.len, 0, true))
 				FAIL();
 			else if (t)
 				t->marks[i] = true;
@@ -2704,11 +2764,11 @@ eval_object(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 				continue;
 			if (n->additional_properties->is_bool && !n->additional_properties->bool_value)
 			{
-				report(ctx, n, "additionalProperties", &keys[i], "is not allowed (no such property)");
+				report(ctx, n, "additionalProperties", &keys[i], true, "is not allowed (no such property)");
 				FAIL();
 			}
 			else if (!eval_child(ctx, n->additional_properties, &vals[i],
-								 keys[i].val.string.val, keys[i].val.string.len, 0))
+								 keys[i].val.string.val, keys[i].val.string.len, 0, true))
 				FAIL();
 			else if (t)
 				t->marks[i] = true;
@@ -2721,17 +2781,21 @@ eval_object(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 		{
 			JsInst		name;
 			int			saved = ctx->ipath.len;
+			int			ssaved = ctx->spath.len;
 			bool		ok;
 
 			inst_init(&name, &keys[i]);
 			pointer_append(&ctx->ipath, keys[i].val.string.val, keys[i].val.string.len);
+			appendStringInfoString(&ctx->spath, "/*");
 			ctx->quiet++;
 			ok = eval_node(ctx, n->property_names, &name, NULL);
 			ctx->quiet--;
 			if (!ok)
-				report(ctx, n, "propertyNames", NULL, "is not an allowed property name");
+				report(ctx, n, "propertyNames", NULL, false, "is not an allowed property name");
 			ctx->ipath.len = saved;
 			ctx->ipath.data[saved] = '\0';
+			ctx->spath.len = ssaved;
+			ctx->spath.data[ssaved] = '\0';
 			if (!ok)
 				FAIL();
 		}
@@ -2769,12 +2833,14 @@ eval_array(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 	{
 		if (n->min_items >= 0 && nitems < n->min_items)
 		{
-			report(ctx, n, "minItems", NULL, "must have at least " INT64_FORMAT " items", n->min_items);
+			report(ctx, n, "minItems", NULL, false, "must have at least " INT64_FORMAT " item%s", n->min_items,
+				   n->min_items == 1 ? "" : "s");
 			FAIL();
 		}
 		if (n->max_items >= 0 && nitems > n->max_items)
 		{
-			report(ctx, n, "maxItems", NULL, "must have at most " INT64_FORMAT " items", n->max_items);
+			report(ctx, n, "maxItems", NULL, false, "must have at most " INT64_FORMAT " item%s", n->max_items,
+				   n->max_items == 1 ? "" : "s");
 			FAIL();
 		}
 		if (n->unique_items && nitems > 1)
@@ -2808,7 +2874,7 @@ eval_array(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 			}
 			if (dup_a >= 0)
 			{
-				report(ctx, n, "uniqueItems", NULL,
+				report(ctx, n, "uniqueItems", NULL, false,
 					   "must not contain duplicate items (items %d and %d are equal)", dup_a, dup_b);
 				FAIL();
 			}
@@ -2825,12 +2891,12 @@ eval_array(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 		if (sub->is_bool && !sub->bool_value)
 		{
 			report(ctx, n, i < n->nprefix ? (n->draft == DRAFT_7 ? "items" : "prefixItems") :
-				   (n->draft == DRAFT_7 ? "additionalItems" : "items"), NULL,
-				   "must have at most %d items", i);
+				   (n->draft == DRAFT_7 ? "additionalItems" : "items"), NULL, false,
+				   "must have at most %d item%s", i, i == 1 ? "" : "s");
 			FAIL();
 			break;
 		}
-		if (!eval_child(ctx, sub, &items[i], NULL, 0, i))
+		if (!eval_child(ctx, sub, &items[i], NULL, 0, i, false))
 			FAIL();
 		else if (t)
 			t->marks[i] = true;
@@ -2845,7 +2911,7 @@ eval_array(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 			bool		ok;
 
 			ctx->quiet++;
-			ok = eval_child(ctx, n->contains, &items[i], NULL, 0, i);
+			ok = eval_child(ctx, n->contains, &items[i], NULL, 0, i, false);
 			ctx->quiet--;
 			if (ok)
 			{
@@ -2856,14 +2922,14 @@ eval_array(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 		}
 		if (matches < n->min_contains)
 		{
-			report(ctx, n, n->min_contains == 1 ? "contains" : "minContains", NULL,
+			report(ctx, n, n->min_contains == 1 ? "contains" : "minContains", NULL, false,
 				   "must contain at least " INT64_FORMAT " matching item%s", n->min_contains,
 				   n->min_contains == 1 ? "" : "s");
 			FAIL();
 		}
 		if (n->max_contains >= 0 && matches > n->max_contains)
 		{
-			report(ctx, n, "maxContains", NULL,
+			report(ctx, n, "maxContains", NULL, false,
 				   "must contain at most " INT64_FORMAT " matching item%s", n->max_contains,
 				   n->max_contains == 1 ? "" : "s");
 			FAIL();
@@ -2894,7 +2960,7 @@ eval_node(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 	if (n->is_bool)
 	{
 		if (!n->bool_value)
-			report(ctx, n, NULL, NULL, "no value is allowed here");
+			report(ctx, n, NULL, NULL, false, "no value is allowed here");
 		return n->bool_value;
 	}
 
@@ -2936,7 +3002,7 @@ eval_node(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 			for (k = JT_NULL; k <= JT_OBJECT; k <<= 1)
 				if (n->types & k)
 					appendStringInfo(&names, "%s%s", names.len ? " or " : "", type_name(k));
-			report(ctx, n, "type", NULL, "must be of type %s, not %s", names.data,
+			report(ctx, n, "type", NULL, false, "must be of type %s, not %s", names.data,
 				   type_name(type));
 			FAIL();
 		}
@@ -2945,7 +3011,7 @@ eval_node(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 		inst_materialize(inst);
 	if (n->has_const && !json_equal(&inst->v, &n->const_value))
 	{
-		report(ctx, n, "const", NULL, "must be equal to the constant in the schema");
+		report(ctx, n, "const", NULL, false, "must be equal to the constant in the schema");
 		FAIL();
 	}
 	if (n->nenum != 0)
@@ -2956,7 +3022,7 @@ eval_node(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 			found = json_equal(&inst->v, &n->enum_values[i]);
 		if (!found)
 		{
-			report(ctx, n, "enum", NULL, "must be one of the values listed in the schema");
+			report(ctx, n, "enum", NULL, false, "must be one of the values listed in the schema");
 			FAIL();
 		}
 	}
@@ -2967,23 +3033,23 @@ eval_node(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 
 		if (n->minimum && num_cmp(num, n->minimum) < 0)
 		{
-			report(ctx, n, "minimum", NULL, "must be greater than or equal to %s", num_text(n->minimum));
+			report(ctx, n, "minimum", NULL, false, "must be greater than or equal to %s", num_text(n->minimum));
 			FAIL();
 		}
 		if (n->maximum && num_cmp(num, n->maximum) > 0)
 		{
-			report(ctx, n, "maximum", NULL, "must be less than or equal to %s", num_text(n->maximum));
+			report(ctx, n, "maximum", NULL, false, "must be less than or equal to %s", num_text(n->maximum));
 			FAIL();
 		}
 		if (n->exclusive_minimum && num_cmp(num, n->exclusive_minimum) <= 0)
 		{
-			report(ctx, n, "exclusiveMinimum", NULL, "must be greater than %s",
+			report(ctx, n, "exclusiveMinimum", NULL, false, "must be greater than %s",
 				   num_text(n->exclusive_minimum));
 			FAIL();
 		}
 		if (n->exclusive_maximum && num_cmp(num, n->exclusive_maximum) >= 0)
 		{
-			report(ctx, n, "exclusiveMaximum", NULL, "must be less than %s",
+			report(ctx, n, "exclusiveMaximum", NULL, false, "must be less than %s",
 				   num_text(n->exclusive_maximum));
 			FAIL();
 		}
@@ -2994,7 +3060,7 @@ eval_node(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 
 			if (err || num_cmp(rem, int64_to_numeric(0)) != 0)
 			{
-				report(ctx, n, "multipleOf", NULL, "must be a multiple of %s",
+				report(ctx, n, "multipleOf", NULL, false, "must be a multiple of %s",
 					   num_text(n->multiple_of));
 				FAIL();
 			}
@@ -3008,13 +3074,13 @@ eval_node(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 
 			if (n->min_length >= 0 && chars < n->min_length)
 			{
-				report(ctx, n, "minLength", NULL, "must be at least " INT64_FORMAT " character%s long",
+				report(ctx, n, "minLength", NULL, false, "must be at least " INT64_FORMAT " character%s long",
 					   n->min_length, n->min_length == 1 ? "" : "s");
 				FAIL();
 			}
 			if (n->max_length >= 0 && chars > n->max_length)
 			{
-				report(ctx, n, "maxLength", NULL, "must be at most " INT64_FORMAT " character%s long",
+				report(ctx, n, "maxLength", NULL, false, "must be at most " INT64_FORMAT " character%s long",
 					   n->max_length, n->max_length == 1 ? "" : "s");
 				FAIL();
 			}
@@ -3022,12 +3088,12 @@ eval_node(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 		if (n->pattern && n->validation &&
 			!regex_matches(n->pattern->re, inst->v.val.string.val, inst->v.val.string.len))
 		{
-			report(ctx, n, "pattern", NULL, "must match the pattern \"%s\"", n->pattern->source);
+			report(ctx, n, "pattern", NULL, false, "must match the pattern \"%s\"", n->pattern->source);
 			FAIL();
 		}
 		if (n->format != FMT_NONE && n->format_assert && !check_format(n, &inst->v))
 		{
-			report(ctx, n, "format", NULL, "must be a valid %s", n->format_what);
+			report(ctx, n, "format", NULL, false, "must be a valid %s", n->format_what);
 			FAIL();
 		}
 	}
@@ -3063,7 +3129,7 @@ eval_node(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 		ctx->quiet--;
 		if (!any)
 		{
-			report(ctx, n, "anyOf", NULL, "must match at least one of the schemas in anyOf");
+			report(ctx, n, "anyOf", NULL, false, "must match at least one of the schemas in anyOf");
 			FAIL();
 		}
 	}
@@ -3090,7 +3156,7 @@ eval_node(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 		ctx->quiet--;
 		if (matched != 1)
 		{
-			report(ctx, n, "oneOf", NULL, matched == 0 ?
+			report(ctx, n, "oneOf", NULL, false, matched == 0 ?
 				   "must match exactly one of the schemas in oneOf (it matches none)" :
 				   "must match exactly one of the schemas in oneOf (it matches more)");
 			FAIL();
@@ -3107,7 +3173,7 @@ eval_node(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 		ctx->quiet--;
 		if (ok)
 		{
-			report(ctx, n, "not", NULL, "must not match the schema in not");
+			report(ctx, n, "not", NULL, false, "must not match the schema in not");
 			FAIL();
 		}
 	}
@@ -3136,11 +3202,11 @@ eval_node(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 				continue;
 			if (n->unevaluated_properties->is_bool && !n->unevaluated_properties->bool_value)
 			{
-				report(ctx, n, "unevaluatedProperties", &keys[i], "is not allowed (not evaluated by the schema)");
+				report(ctx, n, "unevaluatedProperties", &keys[i], true, "is not allowed (not evaluated by the schema)");
 				FAIL();
 			}
 			else if (!eval_child(ctx, n->unevaluated_properties, &vals[i],
-								 keys[i].val.string.val, keys[i].val.string.len, 0))
+								 keys[i].val.string.val, keys[i].val.string.len, 0, true))
 				FAIL();
 			else
 				t->marks[i] = true;
@@ -3154,10 +3220,10 @@ eval_node(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 				continue;
 			if (n->unevaluated_items->is_bool && !n->unevaluated_items->bool_value)
 			{
-				report(ctx, n, "unevaluatedItems", NULL, "must not have item %d (not evaluated by the schema)", i);
+				report(ctx, n, "unevaluatedItems", NULL, false, "must not have item %d (not evaluated by the schema)", i);
 				FAIL();
 			}
-			else if (!eval_child(ctx, n->unevaluated_items, &inst->elems[i], NULL, 0, i))
+			else if (!eval_child(ctx, n->unevaluated_items, &inst->elems[i], NULL, 0, i, false))
 				FAIL();
 			else
 				t->marks[i] = true;
@@ -3250,6 +3316,29 @@ js_compile(Jsonb *schema, int options, uint32 hash)
 		if (r->root == NULL)
 			r->root = u->root;
 		resolve_refs(u);
+		{
+			HASH_SEQ_STATUS seq;
+			JsNodeEntry *e;
+
+			hash_seq_init(&seq, u->nodes);
+			while ((e = hash_seq_search(&seq)) != NULL)
+			{
+				if (e->node->mark == 0)
+				{
+					/* (on an error the scan must be ended first) */
+					PG_TRY();
+					{
+						check_cycles(e->node);
+					}
+					PG_CATCH();
+					{
+						hash_seq_term(&seq);
+						PG_RE_THROW();
+					}
+					PG_END_TRY();
+				}
+			}
+		}
 	}
 	PG_CATCH();
 	{
@@ -3341,6 +3430,7 @@ js_validate(JsUnit *unit, Jsonb *instance, List **errors)
 	PG_TRY();
 	{
 		initStringInfo(&ctx.ipath);
+		initStringInfo(&ctx.spath);
 		ctx.maxscope = 8;
 		ctx.scope = palloc(sizeof(JsResource *) * ctx.maxscope);
 		jsonb_root(instance, &root);
@@ -3411,6 +3501,7 @@ js_validate_object(JsUnit *unit, int n, JsonbValue *keys_values, List **errors)
 	PG_TRY();
 	{
 		initStringInfo(&ctx.ipath);
+		initStringInfo(&ctx.spath);
 		ctx.maxscope = 8;
 		ctx.scope = palloc(sizeof(JsResource *) * ctx.maxscope);
 		valid = eval_node(&ctx, unit->root, &inst, NULL);
@@ -3465,10 +3556,15 @@ js_parse_options(Jsonb *options)
 			flags |= JS_OPT_FORMAT_ANNOTATE;
 		else if (strcmp(key, "format") == 0 && val && strcmp(val, "assert") == 0)
 			flags &= ~JS_OPT_FORMAT_ANNOTATE;
+		else if (strcmp(key, "draft") == 0 || strcmp(key, "format") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for JSON Schema option \"%s\"", key),
+					 errhint("Options are {\"draft\": \"2020-12\" | \"7\", \"format\": \"assert\" | \"annotate\"}.")));
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unrecognized JSON Schema option \"%s\" or value", key),
+					 errmsg("unrecognized JSON Schema option \"%s\"", key),
 					 errhint("Options are {\"draft\": \"2020-12\" | \"7\", \"format\": \"assert\" | \"annotate\"}.")));
 	}
 	return flags;

@@ -22,6 +22,8 @@ typedef struct JsUnit JsUnit;
 typedef struct JsError
 {
 	char	   *instance_path;	/* JSON Pointer into the instance */
+	char	   *safe_path;		/* the same, keys that come from the data as
+								 * "*" (for messages that must not show data) */
 	char	   *schema_path;	/* JSON Pointer to the keyword in the schema */
 	const char *keyword;
 	char	   *message;		/* never quotes the instance's values */

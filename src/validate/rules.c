@@ -470,7 +470,8 @@ column_json(const RuleColumn *c, Datum value, bool isnull, JsonbValue *v)
  *		(if not NULL) leaves out the columns it marks false.
  */
 static JsonbValue *
-row_object(RuleSet *rs, Datum *values, bool *nulls, const bool *present, int *n)
+row_object(RuleSet *rs, Datum *values, bool *nulls, const bool *present,
+		   const JsonbValue *direct, int *n)
 {
 	JsonbValue *kv = palloc(sizeof(JsonbValue) * 2 * Max(rs->ncols, 1));
 	int			count = 0;
@@ -491,7 +492,10 @@ row_object(RuleSet *rs, Datum *values, bool *nulls, const bool *present, int *n)
 		kv[count].type = jbvString;
 		kv[count].val.string.val = c->name;
 		kv[count].val.string.len = c->namelen;
-		column_json(c, values[a], nulls[a], &kv[*n + count]);
+		if (direct != NULL && direct[i].type != jbvNull)
+			kv[*n + count] = direct[i];	/* a JSON value given as it is */
+		else
+			column_json(c, values[a], nulls[a], &kv[*n + count]);
 		count++;
 	}
 	return kv;
@@ -562,7 +566,7 @@ steward_validate_trigger(PG_FUNCTION_ARGS)
 		int			n;
 
 		heap_deform_tuple(tuple, desc, values, nulls);
-		kv = row_object(rs, values, nulls, NULL, &n);
+		kv = row_object(rs, values, nulls, NULL, NULL, &n);
 		MemoryContextSwitchTo(old);
 		errors = row_errors(rs, n, kv);
 		if (errors != NIL)
@@ -575,8 +579,9 @@ steward_validate_trigger(PG_FUNCTION_ARGS)
 			{
 				JsError    *e = lfirst(lc);
 
+				/* keys that come from the data show as "*": they may be personal */
 				appendStringInfo(&detail, "%s%s: %s", detail.len ? "; " : "",
-								 e->instance_path[0] ? e->instance_path : "(row)", e->message);
+								 e->safe_path[0] ? e->safe_path : "(row)", e->message);
 			}
 			steward_status_count_now(rs->root, STATUS_VALIDATION_FAILURES, 1);
 			ereport(ERROR,
@@ -719,12 +724,17 @@ candidate_errors(RuleSet *rs, Relation rel, Jsonb *candidate)
 	JsonbIteratorToken tok;
 	List	   *errors = NIL;
 	JsonbValue *kv;
+	JsonbValue *direct;
 	int			n;
+	int			i;
 
 	desc = RelationGetDescr(rel);
 	values = palloc0(sizeof(Datum) * desc->natts);
 	nulls = palloc(sizeof(bool) * desc->natts);
 	present = palloc0(sizeof(bool) * Max(rs->ncols, 1));
+	direct = palloc(sizeof(JsonbValue) * Max(rs->ncols, 1));
+	for (i = 0; i < rs->ncols; i++)
+		direct[i].type = jbvNull;
 	memset(nulls, true, sizeof(bool) * desc->natts);
 
 	it = JsonbIteratorInit(&candidate->root);
@@ -752,6 +762,7 @@ candidate_errors(RuleSet *rs, Relation rel, Jsonb *candidate)
 			json_pointer_append(&path, key.name, key.namelen);
 			e = palloc(sizeof(JsError));
 			e->instance_path = path.data;
+			e->safe_path = path.data;
 			e->schema_path = "";
 			e->keyword = "column";
 			if (attnum > 0 && TupleDescAttr(desc, attnum - 1)->attgenerated)
@@ -761,6 +772,16 @@ candidate_errors(RuleSet *rs, Relation rel, Jsonb *candidate)
 		}
 		else if (val.type == jbvNull)
 			present[c - rs->cols] = true;
+		else if (val.type == jbvBinary && (c->kind == CK_ARRAY || c->kind == CK_COMPOSITE))
+		{
+			/*
+			 * An array or object for an array or composite column: the
+			 * rules see it as given (as to_jsonb would show the converted
+			 * value); its items are not converted one by one.
+			 */
+			present[c - rs->cols] = true;
+			direct[c - rs->cols] = val;
+		}
 		else
 		{
 			/* the value in the column's type, as an INSERT would take it */
@@ -791,6 +812,7 @@ candidate_errors(RuleSet *rs, Relation rel, Jsonb *candidate)
 				json_pointer_append(&path, c->name, c->namelen);
 				e = palloc(sizeof(JsError));
 				e->instance_path = path.data;
+				e->safe_path = path.data;
 				e->schema_path = "";
 				e->keyword = "column";
 				e->message = psprintf("must be a valid %s", format_type_be(att->atttypid));
@@ -800,7 +822,7 @@ candidate_errors(RuleSet *rs, Relation rel, Jsonb *candidate)
 			errors = lappend(errors, e);
 	}
 
-	kv = row_object(rs, values, nulls, present, &n);
+	kv = row_object(rs, values, nulls, present, direct, &n);
 	errors = list_concat(errors, row_errors(rs, n, kv));
 	return errors;
 }
@@ -1040,7 +1062,7 @@ steward_validate_report(PG_FUNCTION_ARGS)
 					else
 						values[a] = SPI_getbinval(tup, tdesc, column_of[a], &nulls[a]);
 				}
-				kv = row_object(rs, values, nulls, NULL, &n);
+				kv = row_object(rs, values, nulls, NULL, NULL, &n);
 				errors = row_errors(rs, n, kv);
 				if (errors != NIL)
 				{

@@ -119,6 +119,7 @@ DECLARE
     frag jsonb;
     col_type regtype;
     category "char";
+    generated boolean;
     formats text[] := ARRAY['email', 'url', 'uri', 'uuid', 'hostname', 'ipv4', 'ipv6', 'e164',
                             'phone', 'iban', 'luhn', 'card', 'iso-country', 'iso-currency',
                             'date', 'time', 'date-time', 'duration', 'slug', 'semver'];
@@ -128,15 +129,25 @@ BEGIN
     END IF;
     PERFORM steward.require_own_table(relation);
     PERFORM steward.validation_refuse_partition(relation);
-    SELECT a.atttypid::regtype INTO col_type
+    SELECT a.atttypid::regtype, a.attgenerated <> '' INTO col_type, generated
     FROM pg_attribute a
     WHERE a.attrelid = relation AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'column "%" of relation % does not exist', column_name, relation
             USING ERRCODE = 'undefined_column';
     END IF;
-    -- a domain counts as its base type
-    SELECT t.typcategory INTO category FROM pg_type t
+    IF generated THEN
+        RAISE EXCEPTION 'column "%" of relation % is a generated column', column_name, relation
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'Generated columns are computed after the validation trigger runs.',
+                  HINT = 'Validate the columns it is computed from.';
+    END IF;
+    -- a domain counts as its base type; of the numeric category, only the
+    -- types JSON shows as numbers (not money, oid, regclass...)
+    SELECT CASE WHEN t.typcategory = 'N' AND t.oid NOT IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype,
+                                                            'numeric'::regtype, 'float4'::regtype, 'float8'::regtype)
+                THEN 'X' ELSE t.typcategory END
+    INTO category FROM pg_type t
     WHERE t.oid = (WITH RECURSIVE d AS (
                        SELECT col_type::oid AS oid
                        UNION ALL
@@ -198,7 +209,7 @@ BEGIN
             -- NULL passes, as with every shorthand
             frag := jsonb_build_object('if', jsonb_build_object('type', 'null'), 'else', args);
         ELSE
-            RAISE EXCEPTION 'unknown validation rule "%"', rule
+            RAISE EXCEPTION 'unrecognized validation rule "%"', rule
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = 'Rules: length, range, pattern, one_of, schema, or a format: ' || array_to_string(formats, ', ') || '.';
     END CASE;
@@ -283,3 +294,53 @@ CREATE EVENT TRIGGER steward_validation_on_drop ON sql_drop
 
 COMMENT ON EVENT TRIGGER steward_validation_on_drop IS
   'pg_steward: forget the validation rules of dropped tables and columns';
+
+-- A column a rule names renamed: the rule follows it (ALTER TABLE ...
+-- RENAME COLUMN renames one column per statement: the rule whose column is
+-- gone belongs to the column that got the new name).
+CREATE FUNCTION steward.validation_on_rename()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cmd record;
+    new_name name;
+    old_name name;
+BEGIN
+    FOR cmd IN SELECT * FROM pg_event_trigger_ddl_commands()
+               WHERE command_tag = 'ALTER TABLE' AND object_type = 'table column'
+                 AND classid = 'pg_catalog.pg_class'::regclass AND objsubid > 0
+    LOOP
+        SELECT a.attname INTO new_name FROM pg_attribute a
+        WHERE a.attrelid = cmd.objid AND a.attnum = cmd.objsubid AND NOT a.attisdropped;
+        CONTINUE WHEN new_name IS NULL;
+        -- the one column name of a rule of this table that no longer exists
+        SELECT min(c.column_name) INTO old_name
+        FROM steward.validation_config c
+        WHERE c.relation = cmd.objid AND c.column_name IS NOT NULL
+          AND NOT EXISTS (SELECT FROM pg_attribute a
+                          WHERE a.attrelid = c.relation AND a.attname = c.column_name
+                            AND a.attnum > 0 AND NOT a.attisdropped)
+        HAVING count(DISTINCT c.column_name) = 1;
+        CONTINUE WHEN old_name IS NULL;
+        UPDATE steward.validation_config c
+        SET column_name = new_name,
+            schema = jsonb_build_object('properties',
+                                        jsonb_build_object(new_name, c.schema->'properties'->old_name))
+        WHERE c.relation = cmd.objid AND c.column_name = old_name;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION steward.validation_on_rename() IS
+  'Internal: event trigger function that makes validation rules follow a renamed column';
+
+REVOKE EXECUTE ON FUNCTION steward.validation_on_rename() FROM PUBLIC;
+
+CREATE EVENT TRIGGER steward_validation_on_rename ON ddl_command_end
+  WHEN TAG IN ('ALTER TABLE')
+  EXECUTE FUNCTION steward.validation_on_rename();
+
+COMMENT ON EVENT TRIGGER steward_validation_on_rename IS
+  'pg_steward: validation rules follow the columns they name when those are renamed';

@@ -71,11 +71,11 @@ BEGIN
         RAISE EXCEPTION 'a JSON Schema must be an object or a boolean, not %', jsonb_typeof(schema)
             USING ERRCODE = '22023';
     END IF;
-    uri := regexp_replace(uri, '#$', '');
-    IF uri !~ '^[A-Za-z][A-Za-z0-9+.-]*:' OR position('#' IN uri) > 0 THEN
-        RAISE EXCEPTION 'the URI of a registered schema must be absolute and without a fragment: %', uri
+    IF regexp_replace(uri, '#$', '') !~ '^[A-Za-z][A-Za-z0-9+.-]*:' OR position('#' IN regexp_replace(uri, '#$', '')) > 0 THEN
+        RAISE EXCEPTION 'the URI of a registered schema must be absolute and without a fragment: "%"', uri
             USING ERRCODE = '22023';
     END IF;
+    uri := regexp_replace(uri, '#$', '');
     IF EXISTS (SELECT FROM steward.jsonschema_registry r WHERE r.uri = jsonschema_register.uri AND r.builtin) THEN
         RAISE EXCEPTION 'the built-in schema % cannot be replaced', uri USING ERRCODE = '42501';
     END IF;
