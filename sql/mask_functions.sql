@@ -21,7 +21,9 @@ SELECT steward.mask_email('john.doe@example.com') AS plain,
        steward.mask_email('élodie@exemple.fr') AS multibyte,
        steward.mask_email('nobody') AS no_at,
        steward.mask_email('@example.com') AS empty_local,
-       steward.mask_email('') AS empty;
+       steward.mask_email('') AS empty,
+       steward.mask_email('a@example.com') AS one_char_hidden,
+       steward.mask_email('x') AS one_char_alone;
 SELECT steward.mask_phone('+49 30 1234567') AS phone, steward.mask_phone('12') AS short,
        steward.mask_card('4111 1111 1111 1111') AS card, steward.mask_card('4111-1111-1111-1111') AS dashes,
        steward.mask_iban('DE89370400440532013000') AS iban, steward.mask_iban('GB82 WEST 1234 5698 7654 32') AS printed;
@@ -36,6 +38,10 @@ SELECT steward.mask_redact('{"a": 1}'::jsonb) AS j, steward.mask_redact('a0eebc9
        steward.mask_redact(ARRAY['a', 'b']) AS arr, steward.mask_redact('10.1.2.3'::inet) AS ip,
        steward.mask_redact('\xdeadbeef'::bytea) AS bytes, steward.mask_redact(point(1, 2)) IS NULL AS other_null;
 SELECT pg_typeof(steward.mask_redact(42::smallint)) AS same_type;
+-- the same constant whatever the session's time zone
+SET TimeZone = 'Asia/Kolkata';
+SELECT steward.mask_redact('12:00+05'::timetz) AS timetz;
+RESET TimeZone;
 CREATE DOMAIN mask_positive AS int CHECK (VALUE > 0);
 SELECT steward.mask_redact(5::mask_positive);
 DROP DOMAIN mask_positive;
@@ -52,7 +58,8 @@ SELECT steward.mask_hash('x') = steward.mask_hash('x') AS deterministic,
 SELECT steward.pseudo_email('John@Example.COM') = steward.pseudo_email('John@example.com') AS domain_case_ignored,
        steward.pseudo_email('John@example.com') <> steward.pseudo_email('john@example.com') AS local_case_kept,
        steward.is_email(steward.pseudo_email('John@example.com')) AS valid_email,
-       steward.pseudo_email('John@example.com') ~ '^[0-9a-f]{16}@example\.(com|net|org)$' AS shape;
+       steward.pseudo_email('John@example.com') ~ '^[0-9a-f]{16}@example\.(com|net|org)$' AS shape,
+       steward.pseudo_email('"A@B"@example.com') <> steward.pseudo_email('"A@b"@example.com') AS domain_after_last_at;
 SELECT steward.pseudo_first_name('Ann') = steward.pseudo_first_name('Ann') AS same,
        steward.pseudo_last_name('Smith') ~ '^[A-Z][a-z]+$' AS a_name,
        steward.pseudo_city('Berlin') ~ '^[A-Z][a-z]+$' AS a_city;

@@ -165,8 +165,13 @@ steward_mask_email(PG_FUNCTION_ARGS)
 			at = s + i;
 			break;
 		}
+	/* the first character, unless it is all there is before the "@" */
 	if (len > 0 && at != s)
+	{
 		first = Min(pg_mblen(s), len);
+		if ((at != NULL && s + first == at) || (at == NULL && first == len))
+			first = 0;
+	}
 	result = palloc(VARHDRSZ + first + 3 + (at ? len - (at - s) : 0));
 	out = VARDATA(result);
 	memcpy(out, s, first);
@@ -249,7 +254,7 @@ PG_FUNCTION_INFO_V1(steward_mask_iban);
 /*
  * steward_mask_iban
  *		mask_iban(value text): the country code and the last four digits
- *		stay ("DE******************3000").
+ *		stay ("DE****************3000").
  */
 Datum
 steward_mask_iban(PG_FUNCTION_ARGS)
@@ -310,7 +315,9 @@ steward_mask_redact(PG_FUNCTION_ARGS)
 					literal = "false";
 					break;
 				case TYPCATEGORY_DATETIME:
-					literal = (base == TIMEOID || base == TIMETZOID) ? "00:00" : "1970-01-01 00:00:00+00";
+					/* (with their offsets: the session's time zone must not matter) */
+					literal = base == TIMEOID ? "00:00" : base == TIMETZOID ? "00:00+00" :
+						"1970-01-01 00:00:00+00";
 					if (base == DATEOID)
 						literal = "1970-01-01";
 					break;
@@ -436,15 +443,15 @@ steward_pseudo_email(PG_FUNCTION_ARGS)
 	uint8		d[PG_SHA256_DIGEST_LENGTH];
 	char	   *h;
 	int			i;
-	bool		in_domain = false;
+	int			at = -1;
 
-	/* user@Example.COM and user@example.com are one address */
+	/* user@Example.COM and user@example.com are one address (the domain
+	 * is what follows the last "@", as in mask_email) */
 	for (i = 0; i < len; i++)
-	{
-		norm[i] = in_domain ? pg_ascii_tolower((unsigned char) s[i]) : s[i];
 		if (s[i] == '@')
-			in_domain = true;
-	}
+			at = i;
+	for (i = 0; i < len; i++)
+		norm[i] = (at >= 0 && i > at) ? pg_ascii_tolower((unsigned char) s[i]) : s[i];
 	keyed_digest("email", norm, len, d);
 	h = hex(d, 8);
 	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s@%s", h, domains[d[31] % lengthof(domains)])));
@@ -698,6 +705,24 @@ steward_mask_noise_date(PG_FUNCTION_ARGS)
 }
 
 /*
+ * check_mask_key
+ *		A secret (see steward_check_secret_setting) of at least 16 bytes.
+ */
+static bool
+check_mask_key(char **newval, void **extra, GucSource source)
+{
+	if (!steward_check_secret_setting(newval, extra, source))
+		return false;
+	if ((*newval)[0] != '\0' && strlen(*newval) < 16)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errmsg("steward.mask_key must be at least 16 bytes long");
+		return false;
+	}
+	return true;
+}
+
+/*
  * steward_mask_init
  *		The secret key of the keyed pseudonyms.
  */
@@ -710,5 +735,5 @@ steward_mask_init(void)
 							   &mask_key, "",
 							   PGC_SUSET,
 							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
-							   steward_check_secret_setting, NULL, NULL);
+							   check_mask_key, NULL, NULL);
 }

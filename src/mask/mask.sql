@@ -45,7 +45,7 @@ LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'steward_mask_iban';
 
 COMMENT ON FUNCTION steward.mask_iban(value text) IS
-  'An IBAN with its country code and last four digits kept: DE******************3000';
+  'An IBAN with its country code and last four digits kept: DE****************3000';
 
 CREATE FUNCTION steward.mask_redact(value anyelement)
 RETURNS anyelement

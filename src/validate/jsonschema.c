@@ -246,6 +246,7 @@ struct JsUnit
 	JsNode	   *root;
 	List	   *resources;		/* of JsResource */
 	HTAB	   *nodes;			/* JsNodeEntry by container */
+	List	   *node_list;		/* the same nodes, in the order compiled */
 	List	   *regexes;		/* regex_t * to free with the unit */
 	List	   *unresolved;		/* nodes with a $ref to resolve */
 	bool		uses_registry;
@@ -1413,8 +1414,11 @@ static void
 node_remember(JsUnit *u, const void *key, JsNode *node)
 {
 	JsNodeEntry *e = hash_search(u->nodes, &key, HASH_ENTER, NULL);
+	MemoryContext old = MemoryContextSwitchTo(u->cxt);
 
 	e->node = node;
+	u->node_list = lappend(u->node_list, node);
+	MemoryContextSwitchTo(old);
 }
 
 /* keywords whose value is a schema, or holds schemas, in each draft */
@@ -3317,27 +3321,12 @@ js_compile(Jsonb *schema, int options, uint32 hash)
 			r->root = u->root;
 		resolve_refs(u);
 		{
-			HASH_SEQ_STATUS seq;
-			JsNodeEntry *e;
+			ListCell   *lc;
 
-			hash_seq_init(&seq, u->nodes);
-			while ((e = hash_seq_search(&seq)) != NULL)
-			{
-				if (e->node->mark == 0)
-				{
-					/* (on an error the scan must be ended first) */
-					PG_TRY();
-					{
-						check_cycles(e->node);
-					}
-					PG_CATCH();
-					{
-						hash_seq_term(&seq);
-						PG_RE_THROW();
-					}
-					PG_END_TRY();
-				}
-			}
+			/* from the root first, then in the order compiled: the same
+			 * cycle is reported at the same place every time */
+			foreach(lc, u->node_list)
+				check_cycles((JsNode *) lfirst(lc));
 		}
 	}
 	PG_CATCH();
