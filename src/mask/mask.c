@@ -737,3 +737,98 @@ steward_mask_init(void)
 							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							   check_mask_key, NULL, NULL);
 }
+
+PG_FUNCTION_INFO_V1(steward_mask_config_write);
+
+/*
+ * steward_mask_config_write
+ *		mask_config_write(relation regclass, column_name name, mask text,
+ *		unmasked_roles name[], unmasked_context_roles text[]) returns void:
+ *		store a masking rule (NULL mask: remove the column's rule; NULL
+ *		column too: every rule of the table).  The caller must own the
+ *		table; the row is written as the owner of the configuration.
+ */
+Datum
+steward_mask_config_write(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	Datum		args[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[6] = {REGCLASSOID, NAMEOID, TEXTOID, NAMEARRAYOID, TEXTARRAYOID, NAMEOID};
+	int			i;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table must not be NULL")));
+	relid = PG_GETARG_OID(0);
+	steward_check_table_owner(relid, false);
+	for (i = 0; i < 5; i++)
+	{
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+		args[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+	}
+	if (!PG_ARGISNULL(2))
+	{
+		if (PG_ARGISNULL(1) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("column and role lists of a masking rule must not be NULL")));
+		args[5] = DirectFunctionCall1(namein,
+									  CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+		steward_config_exec("mask_config",
+							"INSERT INTO steward.mask_config AS c (relation, column_name, mask, "
+							"unmasked_roles, unmasked_context_roles, created_by) "
+							"VALUES ($1, $2, $3, $4, $5, $6) "
+							"ON CONFLICT (relation, column_name) DO UPDATE SET mask = excluded.mask, "
+							"unmasked_roles = excluded.unmasked_roles, "
+							"unmasked_context_roles = excluded.unmasked_context_roles, "
+							"created_by = excluded.created_by, created_at = pg_catalog.now()",
+							6, argtypes, args, nulls);
+	}
+	else
+		steward_config_exec("mask_config",
+							"DELETE FROM steward.mask_config c "
+							"WHERE c.relation OPERATOR(pg_catalog.=) $1 "
+							"AND ($2 IS NULL OR c.column_name OPERATOR(pg_catalog.=) $2)",
+							2, argtypes, args, nulls);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(steward_mask_view_write);
+
+/*
+ * steward_mask_view_write
+ *		mask_view_write(relation regclass, view regclass) returns void:
+ *		remember (or, with NULL view, forget) a table's masked view; the
+ *		caller must own the table.
+ */
+Datum
+steward_mask_view_write(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	Datum		args[2];
+	char		nulls[2] = {' ', ' '};
+	Oid			argtypes[2] = {REGCLASSOID, REGCLASSOID};
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table must not be NULL")));
+	relid = PG_GETARG_OID(0);
+	steward_check_table_owner(relid, false);
+	args[0] = ObjectIdGetDatum(relid);
+	if (!PG_ARGISNULL(1))
+	{
+		args[1] = PG_GETARG_DATUM(1);
+		steward_config_exec("mask_views",
+							"INSERT INTO steward.mask_views AS v (relation, view) VALUES ($1, $2) "
+							"ON CONFLICT (relation) DO UPDATE SET view = excluded.view",
+							2, argtypes, args, nulls);
+	}
+	else
+		steward_config_exec("mask_views",
+							"DELETE FROM steward.mask_views v WHERE v.relation OPERATOR(pg_catalog.=) $1",
+							1, argtypes, args, nulls);
+	PG_RETURN_VOID();
+}

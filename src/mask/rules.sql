@@ -1,0 +1,405 @@
+-- ---------------------------------------------------------------------
+-- Masking: rules and masked views
+--
+-- A rule says how a column is shown to those it is masked for: a masking
+-- function or an SQL expression over the column; the roles (database
+-- roles, or roles of the session context) that see the real value.
+-- mask_apply() generates a view per table in a masked schema
+-- (<schema>_masked by default) with security_invoker and security_barrier,
+-- so the caller's privileges and row-level security still apply; each
+-- masked column shows CASE WHEN steward.unmasked(table, column) THEN the
+-- value ELSE the mask END, the test evaluated once per query.
+-- ---------------------------------------------------------------------
+
+CREATE TABLE steward.mask_config (
+    relation regclass NOT NULL,
+    column_name name NOT NULL,
+    mask text NOT NULL,
+    unmasked_roles name[] NOT NULL DEFAULT '{}',
+    unmasked_context_roles text[] NOT NULL DEFAULT '{}',
+    created_by name NOT NULL DEFAULT current_user,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (relation, column_name)
+);
+
+COMMENT ON TABLE steward.mask_config IS
+  'Masking rules (steward.mask_column): the mask expression of a column and who sees the real value; kept by pg_dump';
+
+SELECT pg_catalog.pg_extension_config_dump('steward.mask_config', '');
+REVOKE ALL ON steward.mask_config FROM PUBLIC;
+GRANT SELECT ON steward.mask_config TO PUBLIC;
+
+CREATE TABLE steward.mask_views (
+    relation regclass PRIMARY KEY,
+    view regclass NOT NULL
+);
+
+COMMENT ON TABLE steward.mask_views IS
+  'The masked view of each table (steward.mask_apply); kept by pg_dump';
+
+SELECT pg_catalog.pg_extension_config_dump('steward.mask_views', '');
+REVOKE ALL ON steward.mask_views FROM PUBLIC;
+GRANT SELECT ON steward.mask_views TO PUBLIC;
+
+CREATE FUNCTION steward.mask_config_write(relation regclass, column_name name, mask text,
+                                          unmasked_roles name[], unmasked_context_roles text[])
+RETURNS void
+LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'steward_mask_config_write';
+
+COMMENT ON FUNCTION steward.mask_config_write(regclass, name, text, name[], text[]) IS
+  'Internal: store a masking rule (NULL mask: remove the column''s rule, or every rule of the table with a NULL column); the caller must own the table';
+
+CREATE FUNCTION steward.mask_view_write(relation regclass, view regclass)
+RETURNS void
+LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'steward_mask_view_write';
+
+COMMENT ON FUNCTION steward.mask_view_write(regclass, regclass) IS
+  'Internal: remember (NULL view: forget) the masked view of a table; the caller must own the table';
+
+CREATE FUNCTION steward.unmasked(relation regclass, column_name name)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(
+        (SELECT EXISTS (SELECT FROM unnest(c.unmasked_roles) u(r)
+                        JOIN pg_roles g ON g.rolname = u.r
+                        WHERE pg_has_role(current_user, g.oid, 'MEMBER'))
+             OR EXISTS (SELECT FROM unnest(c.unmasked_context_roles) u(r)
+                        WHERE steward.has_role(u.r))
+         FROM steward.mask_config c
+         WHERE c.relation = unmasked.relation AND c.column_name = unmasked.column_name),
+        true)
+$$;
+
+COMMENT ON FUNCTION steward.unmasked(regclass, name) IS
+  'Whether the current role (a member of an unmasked role) or the session context (an unmasked context role) sees the real value of a masked column; true for a column without a rule';
+
+CREATE FUNCTION steward.mask_type(relation regclass, expression text)
+RETURNS regtype
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t regtype;
+BEGIN
+    -- the type of the expression over a row of the table (all NULL)
+    EXECUTE format('SELECT pg_typeof(%s)::regtype FROM (SELECT (NULL::%s).*) AS masked_row', expression, relation)
+        INTO t;
+    RETURN t;
+EXCEPTION WHEN OTHERS THEN
+    RAISE EXCEPTION 'invalid mask for table %: %', relation, SQLERRM
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'A mask is a function name (called with the column) or an SQL expression over the table''s columns.';
+END
+$$;
+
+COMMENT ON FUNCTION steward.mask_type(regclass, text) IS
+  'Internal: the type of a mask expression over a row of the table; 22023 if it is not a valid expression';
+
+CREATE FUNCTION steward.mask_column(relation regclass, column_name name, mask text,
+                                    unmasked_for name[] DEFAULT '{}',
+                                    unmasked_context_roles text[] DEFAULT '{}')
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    expr text;
+    missing name;
+BEGIN
+    IF column_name IS NULL OR mask IS NULL OR unmasked_for IS NULL OR unmasked_context_roles IS NULL THEN
+        RAISE EXCEPTION 'column_name, mask and the role lists must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM steward.require_own_table(relation);
+    IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = relation AND a.attname = column_name
+                   AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'column "%" of relation % does not exist', column_name, relation
+            USING ERRCODE = 'undefined_column';
+    END IF;
+    SELECT u.r INTO missing FROM unnest(unmasked_for) u(r)
+    WHERE u.r IS NULL OR NOT EXISTS (SELECT FROM pg_roles g WHERE g.rolname = u.r) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'role "%" does not exist', missing USING ERRCODE = 'undefined_object';
+    END IF;
+    IF array_position(unmasked_context_roles, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'the context roles must not contain NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- a function name is called with the column; anything else is an expression
+    IF mask ~ '^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$' THEN
+        expr := format('%s(%I)', mask, column_name);
+    ELSE
+        expr := mask;
+    END IF;
+    PERFORM steward.mask_type(relation, expr);
+    PERFORM steward.mask_config_write(relation, column_name, expr, unmasked_for, unmasked_context_roles);
+    -- the table's masked view shows it at once
+    IF EXISTS (SELECT FROM steward.mask_views v WHERE v.relation = mask_column.relation) THEN
+        PERFORM steward.mask_apply(relation);
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION steward.mask_column(regclass, name, text, name[], text[]) IS
+  'Mask a column in the table''s masked view: mask is a function name (steward.mask_email) or an SQL expression over the columns; unmasked_for lists the database roles, unmasked_context_roles the session-context roles that see the real value';
+
+CREATE FUNCTION steward.mask_apply(relation regclass, view_schema name DEFAULT NULL)
+RETURNS regclass
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    nsp name;
+    rel name;
+    target name;
+    old_view regclass;
+    cols text;
+    grants record;
+    sql text;
+    v regclass;
+BEGIN
+    PERFORM steward.require_own_table(relation);
+    SELECT n.nspname, c.relname INTO nsp, rel
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = relation;
+    -- (a view dropped with CASCADE by an ALTER TABLE is recreated)
+    SELECT m.view INTO old_view FROM steward.mask_views m
+    WHERE m.relation = mask_apply.relation
+      AND EXISTS (SELECT FROM pg_class c WHERE c.oid = m.view);
+    target := coalesce(view_schema,
+                       (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                        WHERE c.oid = old_view),
+                       nsp || '_masked');
+    IF target = nsp THEN
+        RAISE EXCEPTION 'the masked view must not be in the table''s own schema %', nsp
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_namespace n WHERE n.nspname = target) THEN
+        EXECUTE format('CREATE SCHEMA %I', target);
+    END IF;
+
+    -- every column, in order; masked ones through their mask (as text when
+    -- the mask's type is not the column's)
+    SELECT string_agg(
+             CASE WHEN m.mask IS NULL THEN format('%I', a.attname)
+                  WHEN steward.mask_type(mask_apply.relation, m.mask) = a.atttypid::regtype
+                  THEN format('CASE WHEN (SELECT steward.unmasked(%L::regclass, %L)) THEN %I ELSE (%s) END AS %I',
+                              mask_apply.relation::text, a.attname, a.attname, m.mask, a.attname)
+                  ELSE format('CASE WHEN (SELECT steward.unmasked(%L::regclass, %L)) THEN %I::text ELSE (%s)::text END AS %I',
+                              mask_apply.relation::text, a.attname, a.attname, m.mask, a.attname)
+             END, ', ' ORDER BY a.attnum)
+    INTO cols
+    FROM pg_attribute a
+    LEFT JOIN steward.mask_config m ON m.relation = a.attrelid AND m.column_name = a.attname
+    WHERE a.attrelid = mask_apply.relation AND a.attnum > 0 AND NOT a.attisdropped;
+
+    sql := format('VIEW %I.%I WITH (security_invoker = true, security_barrier = true) AS SELECT %s FROM %s',
+                  target, rel, cols, relation);
+    IF old_view IS NOT NULL AND
+       (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.oid = old_view) <> target THEN
+        -- moved to another schema
+        EXECUTE format('DROP VIEW %s', old_view);
+        old_view := NULL;
+    END IF;
+    BEGIN
+        EXECUTE 'CREATE OR REPLACE ' || sql;
+    EXCEPTION WHEN invalid_table_definition OR feature_not_supported OR datatype_mismatch THEN
+        -- columns dropped, reordered or retyped: recreate it, keeping its grants
+        CREATE TEMP TABLE IF NOT EXISTS steward_mask_grants (grantee oid, privilege text) ON COMMIT DROP;
+        DELETE FROM steward_mask_grants;
+        INSERT INTO steward_mask_grants
+        SELECT x.grantee, x.privilege_type
+        FROM pg_class c, aclexplode(c.relacl) x
+        WHERE c.oid = format('%I.%I', target, rel)::regclass AND x.grantee <> c.relowner;
+        EXECUTE format('DROP VIEW %I.%I', target, rel);
+        EXECUTE 'CREATE ' || sql;
+        FOR grants IN SELECT * FROM steward_mask_grants LOOP
+            EXECUTE format('GRANT %s ON %I.%I TO %s', grants.privilege, target, rel,
+                           CASE WHEN grants.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(grants.grantee::regrole::text) END);
+        END LOOP;
+    END;
+    v := format('%I.%I', target, rel)::regclass;
+    -- grants saved when an ALTER TABLE began (steward_mask_before_ddl),
+    -- for a view it dropped with CASCADE
+    IF to_regclass('pg_temp.steward_mask_saved_acl') IS NOT NULL THEN
+        FOR grants IN SELECT x.grantee, x.privilege_type AS privilege
+                      FROM pg_temp.steward_mask_saved_acl s, aclexplode(s.acl) x
+                      WHERE s.relation = mask_apply.relation AND x.grantee <> s.owner
+        LOOP
+            EXECUTE format('GRANT %s ON %s TO %s', grants.privilege, v,
+                           CASE WHEN grants.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(grants.grantee::regrole::text) END);
+        END LOOP;
+        DELETE FROM pg_temp.steward_mask_saved_acl s WHERE s.relation = mask_apply.relation;
+    END IF;
+    EXECUTE format('COMMENT ON VIEW %s IS %L', v,
+                   format('pg_steward masked view of %s (steward.mask_apply; regenerated when the rules or the table change)', relation));
+    PERFORM steward.mask_view_write(relation, v);
+    RETURN v;
+END
+$$;
+
+COMMENT ON FUNCTION steward.mask_apply(regclass, name) IS
+  'Create or regenerate the masked view of a table (default <schema>_masked.<table>), security_invoker and security_barrier, masked columns shown through their masks unless steward.unmasked()';
+
+CREATE FUNCTION steward.mask_drop(relation regclass, column_name name DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v regclass;
+BEGIN
+    PERFORM steward.require_own_table(relation);
+    PERFORM steward.mask_config_write(relation, column_name, NULL, NULL, NULL);
+    SELECT m.view INTO v FROM steward.mask_views m WHERE m.relation = mask_drop.relation;
+    IF v IS NULL THEN
+        RETURN;
+    END IF;
+    IF column_name IS NULL THEN
+        -- no rule left: the view goes too
+        EXECUTE format('DROP VIEW %s', v);
+        PERFORM steward.mask_view_write(relation, NULL);
+    ELSE
+        PERFORM steward.mask_apply(relation);
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION steward.mask_drop(regclass, name) IS
+  'Remove the masking rule of a column (its view then shows the real value), or every rule of the table and its masked view (NULL column)';
+
+CREATE FUNCTION steward.mask_role(role name)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v record;
+    n integer := 0;
+BEGIN
+    IF role IS NULL OR NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = mask_role.role) THEN
+        RAISE EXCEPTION 'role "%" does not exist', role USING ERRCODE = 'undefined_object';
+    END IF;
+    FOR v IN SELECT m.view, n.nspname
+             FROM steward.mask_views m
+             JOIN pg_class c ON c.oid = m.view
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+    LOOP
+        EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', v.nspname, role);
+        EXECUTE format('GRANT SELECT ON %s TO %I', v.view, role);
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
+
+COMMENT ON FUNCTION steward.mask_role(name) IS
+  'Let a role read every masked view (USAGE on the masked schemas, SELECT on the views); returns the number of views';
+
+CREATE VIEW steward.masking_rules AS
+SELECT c.relation, c.column_name, c.mask, c.unmasked_roles, c.unmasked_context_roles,
+       v.view AS masked_view, c.created_by, c.created_at
+FROM steward.mask_config c
+LEFT JOIN steward.mask_views v ON v.relation = c.relation;
+
+COMMENT ON VIEW steward.masking_rules IS
+  'Masking rules per column (steward.mask_column): the mask, who sees the real value, and the table''s masked view';
+GRANT SELECT ON steward.masking_rules TO PUBLIC;
+
+-- The masked view follows its table: ALTER TABLE regenerates it (a new
+-- column appears, masked if a rule says so; a dropped one goes), and a
+-- dropped table or column takes its rules along.
+CREATE FUNCTION steward.mask_on_ddl()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r regclass;
+BEGIN
+    FOR r IN SELECT DISTINCT m.relation
+             FROM pg_event_trigger_ddl_commands() d
+             JOIN steward.mask_views m ON m.relation = d.objid
+             WHERE d.classid = 'pg_catalog.pg_class'::regclass
+    LOOP
+        PERFORM steward.mask_apply(r);
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION steward.mask_on_ddl() IS
+  'Internal: event trigger function that regenerates the masked views of altered tables';
+
+CREATE EVENT TRIGGER steward_mask_on_ddl ON ddl_command_end
+  WHEN TAG IN ('ALTER TABLE')
+  EXECUTE FUNCTION steward.mask_on_ddl();
+
+COMMENT ON EVENT TRIGGER steward_mask_on_ddl IS
+  'pg_steward: regenerate masked views when their tables change';
+
+CREATE FUNCTION steward.mask_on_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM steward.mask_config c
+    USING pg_catalog.pg_event_trigger_dropped_objects() d
+    WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND c.relation = d.objid
+      AND (d.objsubid = 0
+           OR (d.object_type = 'table column'
+               AND c.column_name = d.address_names[pg_catalog.array_length(d.address_names, 1)]));
+    -- a masked view dropped alone (ALTER TABLE ... DROP COLUMN ... CASCADE)
+    -- stays listed: the ALTER TABLE recreates it; the table dropped, it goes
+    DELETE FROM steward.mask_views v
+    USING pg_catalog.pg_event_trigger_dropped_objects() d
+    WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0
+      AND v.relation = d.objid;
+END
+$$;
+
+COMMENT ON FUNCTION steward.mask_on_drop() IS
+  'Internal: event trigger function that forgets the masking rules and masked views of dropped tables, columns and views';
+
+REVOKE EXECUTE ON FUNCTION steward.mask_on_drop() FROM PUBLIC;
+
+CREATE EVENT TRIGGER steward_mask_on_drop ON sql_drop
+  EXECUTE FUNCTION steward.mask_on_drop();
+
+COMMENT ON EVENT TRIGGER steward_mask_on_drop IS
+  'pg_steward: forget the masking rules of dropped tables and columns, and dropped masked views';
+
+-- Before an ALTER TABLE: the grants of the masked views, which a DROP COLUMN
+-- ... CASCADE would take with the view (mask_apply puts them back).
+CREATE FUNCTION steward.mask_before_ddl()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM steward.mask_views) THEN
+        RETURN;
+    END IF;
+    CREATE TEMP TABLE IF NOT EXISTS steward_mask_saved_acl
+        (relation oid, owner oid, acl aclitem[]) ON COMMIT DROP;
+    DELETE FROM pg_temp.steward_mask_saved_acl;
+    INSERT INTO pg_temp.steward_mask_saved_acl
+    SELECT m.relation, c.relowner, c.relacl
+    FROM steward.mask_views m JOIN pg_class c ON c.oid = m.view
+    WHERE c.relacl IS NOT NULL;
+END
+$$;
+
+COMMENT ON FUNCTION steward.mask_before_ddl() IS
+  'Internal: event trigger function that keeps the grants of masked views while an ALTER TABLE runs';
+
+CREATE EVENT TRIGGER steward_mask_before_ddl ON ddl_command_start
+  WHEN TAG IN ('ALTER TABLE')
+  EXECUTE FUNCTION steward.mask_before_ddl();
+
+COMMENT ON EVENT TRIGGER steward_mask_before_ddl IS
+  'pg_steward: keep the grants of masked views across ALTER TABLE';
