@@ -548,24 +548,91 @@ check_precision(text *precision)
 
 PG_FUNCTION_INFO_V1(steward_mask_date);
 
+/* mask_date's units, as the index of date_units */
+static const char *const date_units[] = {"day", "week", "month", "quarter", "year", "decade", "century"};
+
+/*
+ * date_unit
+ *		The unit a mask_date call names, looked up once per call site
+ *		(fn_extra) while the argument stays the same.
+ */
+static int
+date_unit(FunctionCallInfo fcinfo, text *unit)
+{
+	int		   *cached = (int *) fcinfo->flinfo->fn_extra;
+	char	   *p;
+	int			i;
+
+	if (cached != NULL && cached[1] == (int) VARSIZE_ANY_EXHDR(unit) &&
+		memcmp((char *) (cached + 2), VARDATA_ANY(unit), cached[1]) == 0)
+		return cached[0];
+	p = text_to_cstring(unit);
+	for (i = 0; i < lengthof(date_units); i++)
+		if (pg_strcasecmp(p, date_units[i]) == 0)
+			break;
+	if (i == lengthof(date_units))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unrecognized unit \"%s\" of mask_date()", p),
+				 errhint("Units are day, week, month, quarter, year, decade and century.")));
+	if (VARSIZE_ANY_EXHDR(unit) < 64)
+	{
+		cached = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(int) * 2 + 64);
+		cached[0] = i;
+		cached[1] = VARSIZE_ANY_EXHDR(unit);
+		memcpy((char *) (cached + 2), VARDATA_ANY(unit), cached[1]);
+		fcinfo->flinfo->fn_extra = cached;
+	}
+	return i;
+}
+
 /*
  * steward_mask_date
- *		mask_date(value date, precision text DEFAULT 'year'): the first day
- *		of its year (month, ...).
+ *		mask_date(value date, unit text DEFAULT 'year'): the first day of its
+ *		year (month, ...), computed on the Julian day (no timestamp round
+ *		trip: a masked view calls it for every row).
  */
 Datum
 steward_mask_date(PG_FUNCTION_ARGS)
 {
 	DateADT		d = PG_GETARG_DATEADT(0);
-	text	   *unit = check_precision(PG_GETARG_TEXT_PP(1));
-	Timestamp	ts;
+	int			unit = date_unit(fcinfo, PG_GETARG_TEXT_PP(1));
+	int			year;
+	int			month;
+	int			day;
+	int			jd;
 
 	if (DATE_NOT_FINITE(d))
 		PG_RETURN_DATEADT(d);
-	ts = DatumGetTimestamp(DirectFunctionCall1(date_timestamp, DateADTGetDatum(d)));
-	ts = DatumGetTimestamp(DirectFunctionCall2(timestamp_trunc, PointerGetDatum(unit),
-											   TimestampGetDatum(ts)));
-	return DirectFunctionCall1(timestamp_date, TimestampGetDatum(ts));
+	jd = d + POSTGRES_EPOCH_JDATE;
+	j2date(jd, &year, &month, &day);
+	switch (unit)
+	{
+		case 0:					/* day */
+			break;
+		case 1:					/* week: back to Monday (ISO) */
+			jd -= (j2day(jd) + 6) % 7;
+			PG_RETURN_DATEADT(jd - POSTGRES_EPOCH_JDATE);
+		case 2:					/* month */
+			day = 1;
+			break;
+		case 3:					/* quarter */
+			month = ((month - 1) / 3) * 3 + 1;
+			day = 1;
+			break;
+		case 4:					/* year */
+			month = day = 1;
+			break;
+		case 5:					/* decade, as date_trunc: year / 10 * 10 */
+			year = year > 0 ? (year / 10) * 10 : -((8 - (year - 1)) / 10) * 10;
+			month = day = 1;
+			break;
+		case 6:					/* century, as date_trunc */
+			year = year > 0 ? ((year + 99) / 100) * 100 - 99 : -((99 - (year - 1)) / 100) * 100 + 1;
+			month = day = 1;
+			break;
+	}
+	PG_RETURN_DATEADT(date2j(year, month, day) - POSTGRES_EPOCH_JDATE);
 }
 
 PG_FUNCTION_INFO_V1(steward_mask_timestamptz);
