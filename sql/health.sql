@@ -42,6 +42,12 @@ ALTER TABLE health_t.v_disabled DISABLE TRIGGER steward_validate;
 INSERT INTO health_t.v_disabled VALUES (1, 'not an address'), (2, 'a@example.com'), (3, 'nope');
 CREATE TABLE health_t.v_renamed (id int PRIMARY KEY, nick text);
 SELECT steward.validate_column('health_t.v_renamed', 'nick', 'length', '{"min": 2}');
+CREATE TABLE health_t.m_people (id int PRIMARY KEY, email text);
+SELECT steward.mask_column('health_t.m_people', 'email', 'steward.mask_email');
+SELECT steward.mask_apply('health_t.m_people');
+CREATE ROLE health_analyst;
+GRANT SELECT ON health_t.m_people TO health_analyst;
+SELECT steward.mask_role('health_analyst');
 -- (a rename the event trigger did not see: rules otherwise follow renames)
 ALTER EVENT TRIGGER steward_validation_on_rename DISABLE;
 ALTER TABLE health_t.v_renamed RENAME COLUMN nick TO nickname;
@@ -74,6 +80,8 @@ ALTER TABLE health_t.clean ENABLE TRIGGER steward_versioning;
 ALTER TABLE health_t.clean ENABLE TRIGGER steward_notify;
 SELECT steward.audit_enable('health_t.no_trigger');
 SELECT steward.validation_trigger_sync('health_t.v_no_trigger');
+REVOKE SELECT ON health_t.m_people FROM health_analyst;
+GRANT SELECT (id) ON health_t.m_people TO health_analyst;
 ALTER TABLE health_t.v_disabled ENABLE TRIGGER steward_validate;
 UPDATE health_t.v_disabled SET e = 'fixed' || id || '@example.com' WHERE NOT steward.is_email(e);
 SELECT steward.validate_detach('health_t.v_renamed', 'nick');
@@ -97,3 +105,5 @@ SELECT * FROM steward.health_check(ARRAY[NULL]::name[]);
 SELECT count(*) >= 0 AS runs_on_every_schema FROM steward.health_check();
 
 DROP SCHEMA health_t CASCADE;
+DROP SCHEMA health_t_masked;
+DROP ROLE health_analyst;

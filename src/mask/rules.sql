@@ -384,8 +384,9 @@ BEGIN
     IF NOT EXISTS (SELECT FROM steward.mask_views) THEN
         RETURN;
     END IF;
-    CREATE TEMP TABLE IF NOT EXISTS steward_mask_saved_acl
-        (relation oid, owner oid, acl aclitem[]) ON COMMIT DROP;
+    IF to_regclass('pg_temp.steward_mask_saved_acl') IS NULL THEN
+        CREATE TEMP TABLE steward_mask_saved_acl (relation oid, owner oid, acl aclitem[]) ON COMMIT DROP;
+    END IF;
     DELETE FROM pg_temp.steward_mask_saved_acl;
     INSERT INTO pg_temp.steward_mask_saved_acl
     SELECT m.relation, c.relowner, c.relacl

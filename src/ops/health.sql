@@ -219,6 +219,25 @@ BEGIN
                       WHERE a.attrelid = r.relation AND a.attname = r.column_name
                         AND a.attnum > 0 AND NOT a.attisdropped);
 
+    -- masking: roles that read a masked view and can also read a masked
+    -- column of its table directly (a security_invoker view needs them to)
+    RETURN QUERY
+    SELECT 'warning'::text, 'masking'::text, 'MSK001'::text, m.relation::text,
+           format('role %s reads the masked view %s and can also read the masked columns of %s directly (%s): masking by database role is no boundary for it',
+                  g.rolname, m.view, m.relation, string_agg(quote_ident(c.column_name), ', ' ORDER BY c.column_name)),
+           'Mask by session context for application roles; for a role that logs in, see "Security model" in docs/masking.md.'
+    FROM steward.mask_views m
+    JOIN pg_class v ON v.oid = m.view
+    JOIN pg_class t ON t.oid = m.relation
+    JOIN pg_namespace n ON n.oid = t.relnamespace
+    CROSS JOIN LATERAL aclexplode(v.relacl) x
+    JOIN pg_roles g ON g.oid = x.grantee
+    JOIN steward.mask_config c ON c.relation = m.relation
+    WHERE n.nspname = ANY (nsps) AND x.privilege_type = 'SELECT' AND x.grantee <> v.relowner
+      AND NOT g.rolsuper
+      AND has_column_privilege(g.oid, m.relation, c.column_name, 'SELECT')
+    GROUP BY m.relation, m.view, g.rolname;
+
     -- existing rows: the first 1,000 of each table with rules, within a
     -- budget of 2 seconds in all (the tables left are named, VAL005);
     -- tables the caller cannot read are left out

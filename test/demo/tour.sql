@@ -188,7 +188,28 @@ ROLLBACK;
 \set ECHO none
 
 \echo
-\echo '---- 6. Operations ---------------------------------------------'
+\echo '---- 6. Masking ------------------------------------------------'
+\echo 'Support staff see j***@example.com, not the address; the support lead'
+\echo 'sees it. One application role, masked per end user by the session'
+\echo 'context; the masked view keeps row-level security (security_invoker).'
+\echo
+\set ECHO queries
+BEGIN;   -- rolled back at the end
+SELECT steward.mask_column('users', 'email', 'steward.mask_email', unmasked_context_roles => ARRAY['support_lead']),
+       steward.mask_column('users', 'name', 'steward.mask_partial(name, 1, 0)', unmasked_context_roles => ARRAY['support_lead']);
+SELECT steward.mask_apply('users');
+SELECT steward.context_set('7', '1', ARRAY['support']);
+SELECT id, name, email, role FROM public_masked.users ORDER BY id LIMIT 3;
+SELECT steward.context_set('8', '1', ARRAY['support_lead']);
+SELECT id, name, email, role FROM public_masked.users ORDER BY id LIMIT 3;
+-- pseudonyms that still join (keyed; the key is a superuser-only secret)
+SET LOCAL steward.mask_key = 'the demo key, never use it for real';
+SELECT email, steward.pseudo_email(email), steward.pseudo_first_name(name) FROM users ORDER BY id LIMIT 2;
+ROLLBACK;
+\set ECHO none
+
+\echo
+\echo '---- 7. Operations ---------------------------------------------'
 \echo 'What the server counted since it started (committed work; the refused'
 \echo 'stale save above counts although its transaction rolled back), and what'
 \echo 'a nightly health check finds. steward.report() renders both, with the'

@@ -50,6 +50,8 @@ like($err, qr/refused \(SQLSTATE 23514\): row of table public\.user_profiles vio
 	'the tour shows a row refused with every field error');
 like($out, qr/^\s*\/preferences\/page_size\s*\|\s*must be less than or equal to 100\s*$/m,
 	'the tour shows validate_row');
+like($out, qr/^\s*\d+\s*\|\s*[A-Z]\*+\s*\|\s*[a-z]\*\*\*\@example\.(?:org|com)\s*\|\s*\w+\s*$/m,
+	'the tour shows masked names and e-mail addresses');
 like($out, qr/^\s*(?:public\.)?orders\s*\|\s*\d+\s*\|\s*\d+\s*\|\s*[1-9]\d*\s*$/m,
 	'the tour shows the status counters, with the refused save');
 

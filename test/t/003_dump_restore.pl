@@ -43,6 +43,14 @@ $node->safe_psql(
 	SELECT steward.validate_attach('orders', '{"required": ["id"]}', 'whole row');
 });
 
+# masking rules and the masked view, readable by dump_app
+$node->safe_psql(
+	'src', q{
+	SELECT steward.mask_column('orders', 'owner', 'steward.mask_partial(owner, 1, 0)');
+	SELECT steward.mask_apply('orders');
+	SELECT steward.mask_role('dump_app');
+});
+
 my $policies = q{
 	SELECT string_agg(format('%s %s %s', relation, template, options), E'\n' ORDER BY template)
 	FROM steward.policies};
@@ -114,6 +122,29 @@ is( $node->safe_psql(
 my ($rc, $out, $err) = $node->psql('dst', q{INSERT INTO orders VALUES (9, 0, 'x')});
 like($err, qr/row of table public\.orders violates its validation rules \(2 errors\)\nDETAIL:  \/owner: must be at least 2 characters long; \/tenant_id: must be greater than or equal to 1/,
 	'restored rules are enforced, the registered schema included');
+
+# masking rules, the view with its options and grant, and masking itself
+my $masking = q{
+	SELECT string_agg(format('%s %s %s %s', relation, column_name, mask, masked_view), E'\n')
+	FROM steward.masking_rules};
+is($node->safe_psql('dst', $masking), $node->safe_psql('src', $masking), 'masking rules restored');
+is( $node->safe_psql(
+		'dst', q{SELECT format('%s %s', reloptions, has_table_privilege('dump_app', oid, 'SELECT')) FROM pg_class WHERE oid = 'public_masked.orders'::regclass}),
+	'{security_invoker=true,security_barrier=true} t',
+	'the masked view keeps its options and grant');
+is( last_line($node->safe_psql(
+		'dst', q{
+	BEGIN;
+	SET LOCAL ROLE dump_app;
+	SELECT steward.context_set('ann', '1', ARRAY['member']);
+	SELECT string_agg(owner, ',' ORDER BY id) FROM public_masked.orders;
+	COMMIT;})),
+	'a***,b***',
+	'the restored view masks, and RLS applies through it');
+$node->safe_psql('dst', 'ALTER TABLE orders ADD COLUMN note text');
+is( $node->safe_psql(
+		'dst', q{SELECT count(*) FROM pg_attribute WHERE attrelid = 'public_masked.orders'::regclass AND attname = 'note'}),
+	'1', 'the restored view follows its table');
 
 # the restored configuration can be changed and regenerates as before
 $node->safe_psql('dst', q{SELECT steward.policy_drop('orders', 'roles')});
