@@ -49,6 +49,7 @@
 #include "common/config.h"
 
 static char *mask_key = NULL;
+static bool database_is_copy = false;
 static pg_hmac_ctx *hmac_ctx = NULL;
 static ResourceOwner hmac_owner = NULL;
 
@@ -796,6 +797,12 @@ check_mask_key(char **newval, void **extra, GucSource source)
 void
 steward_mask_init(void)
 {
+	DefineCustomBoolVariable("steward.database_is_copy",
+							 "Marks a database as a copy, where steward.anonymize_table() may overwrite data.",
+							 "Set it on the copy: ALTER DATABASE ... SET steward.database_is_copy = on.",
+							 &database_is_copy, false,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
 	DefineCustomStringVariable("steward.mask_key",
 							   "Secret key of the keyed pseudonyms (mask_hash, pseudo_*); at least 16 bytes.",
 							   "Only superusers can set or read it.",

@@ -404,3 +404,196 @@ CREATE EVENT TRIGGER steward_mask_before_ddl ON ddl_command_start
 
 COMMENT ON EVENT TRIGGER steward_mask_before_ddl IS
   'pg_steward: keep the grants of masked views across ALTER TABLE';
+
+-- ---------------------------------------------------------------------
+-- Static anonymization: the masking rules applied in place, for staging
+-- copies of production
+-- ---------------------------------------------------------------------
+
+CREATE FUNCTION steward.anonymize_table(relation regclass, dry_run boolean DEFAULT true,
+                                        confirm text DEFAULT NULL)
+RETURNS TABLE (column_name name, mask text, rows_changed bigint, note text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    n bigint;
+    dups bigint;
+    is_copy boolean := coalesce(current_setting('steward.database_is_copy', true), 'off')::boolean;
+BEGIN
+    IF dry_run IS NULL THEN
+        RAISE EXCEPTION 'dry_run must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM steward.require_own_table(relation);
+    -- production is never anonymized by accident: a database marked as a
+    -- copy, or its name typed as confirmation
+    IF NOT dry_run AND NOT is_copy AND confirm IS DISTINCT FROM current_database() THEN
+        RAISE EXCEPTION 'refusing to anonymize table % in database %, which is not marked as a copy', relation, current_database()
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'Anonymization overwrites the masked columns in place, for good.',
+                  HINT = format('Mark the copy with ALTER DATABASE %I SET steward.database_is_copy = on, or pass confirm => %L.',
+                                current_database(), current_database());
+    END IF;
+    FOR r IN SELECT c.column_name AS col, c.mask AS expr, a.atttypid::regtype AS coltype,
+                    steward.mask_type(anonymize_table.relation, c.mask) AS masktype,
+                    EXISTS (SELECT FROM pg_index i
+                            WHERE i.indrelid = anonymize_table.relation AND i.indisunique
+                              AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum) AS is_unique
+             FROM steward.mask_config c
+             JOIN pg_attribute a ON a.attrelid = c.relation AND a.attname = c.column_name
+             WHERE c.relation = anonymize_table.relation AND NOT a.attisdropped
+             ORDER BY a.attnum
+    LOOP
+        column_name := r.col;
+        mask := r.expr;
+        IF r.masktype <> r.coltype THEN
+            rows_changed := NULL;
+            note := format('not applied: the mask gives %s, the column is %s', r.masktype, r.coltype);
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        EXECUTE format('SELECT count(*) FROM %s WHERE %I IS DISTINCT FROM (%s)', relation, r.col, r.expr) INTO n;
+        -- a unique column must stay unique: pseudonyms could collide
+        IF r.is_unique THEN
+            EXECUTE format('SELECT count(%2$I) - count(DISTINCT (%3$s)) FROM %1$s', relation, r.col, r.expr) INTO dups;
+            IF dups > 0 THEN
+                RAISE EXCEPTION 'masking column % of % would make % values collide in a unique index', r.col, relation, dups
+                    USING ERRCODE = 'unique_violation',
+                          HINT = 'Use a mask that keeps values distinct (steward.mask_hash, steward.pseudo_email).';
+            END IF;
+        END IF;
+        IF NOT dry_run THEN
+            EXECUTE format('UPDATE %s SET %I = (%s) WHERE %I IS DISTINCT FROM (%s)', relation, r.col, r.expr, r.col, r.expr);
+            GET DIAGNOSTICS n = ROW_COUNT;
+        END IF;
+        rows_changed := n;
+        note := CASE WHEN dry_run THEN 'dry run: nothing changed' ELSE 'anonymized' END;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION steward.anonymize_table(regclass, boolean, text) IS
+  'Apply the masking rules of a table in place (for staging copies): per column the rows that change; a dry run by default; refused unless the database is marked as a copy (steward.database_is_copy) or confirm names it';
+
+CREATE FUNCTION steward.anonymize_all(dry_run boolean DEFAULT true, confirm text DEFAULT NULL)
+RETURNS TABLE (relation regclass, column_name name, mask text, rows_changed bigint, note text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t regclass;
+BEGIN
+    FOR t IN SELECT DISTINCT c.relation FROM steward.mask_config c ORDER BY 1 LOOP
+        relation := t;
+        FOR column_name, mask, rows_changed, note IN
+            SELECT a.column_name, a.mask, a.rows_changed, a.note
+            FROM steward.anonymize_table(t, dry_run, confirm) a
+        LOOP
+            RETURN NEXT;
+        END LOOP;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION steward.anonymize_all(boolean, text) IS
+  'anonymize_table() for every table with masking rules, in one transaction';
+
+-- ---------------------------------------------------------------------
+-- Detection: columns that look like personal data (suggestions only)
+-- ---------------------------------------------------------------------
+
+CREATE FUNCTION steward.detect_personal_data(schema_name name DEFAULT 'public', sample_rows integer DEFAULT 200)
+RETURNS TABLE (relation regclass, column_name name, category text, confidence text, reason text,
+               suggested_mask text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c record;
+    hits bigint;
+    total bigint;
+    v record;
+    found_kind record;
+BEGIN
+    IF schema_name IS NULL OR sample_rows IS NULL OR sample_rows < 0 THEN
+        RAISE EXCEPTION 'schema_name must not be NULL and sample_rows not negative'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR c IN
+        SELECT k.oid::regclass AS rel, a.attname, format_type(a.atttypid, NULL) AS typ,
+               t.typcategory = 'S' AS is_text
+        FROM pg_class k
+        JOIN pg_namespace n ON n.oid = k.relnamespace
+        JOIN pg_attribute a ON a.attrelid = k.oid AND a.attnum > 0 AND NOT a.attisdropped
+        JOIN pg_type t ON t.oid = a.atttypid
+        WHERE n.nspname = schema_name AND k.relkind IN ('r', 'p') AND NOT k.relispartition
+        ORDER BY k.relname, a.attnum
+    LOOP
+        relation := c.rel;
+        column_name := c.attname;
+        -- by name
+        SELECT p.category, p.mask INTO category, suggested_mask
+        FROM (VALUES ('email|e_mail|mail', 'contact', 'steward.mask_email'),
+                     ('phone|mobile|tel|fax', 'contact', 'steward.mask_phone'),
+                     ('iban|bank_account|account_number', 'financial', 'steward.mask_iban'),
+                     ('card|pan|credit', 'financial', 'steward.mask_card'),
+                     ('first_?name|last_?name|full_?name|surname|given_?name|^name$', 'identity', 'steward.mask_partial'),
+                     ('birth|dob|born', 'identity', 'steward.mask_date'),
+                     ('address|street|zip|postal|postcode|city', 'location', 'steward.mask_redact'),
+                     ('^ip$|ip_addr|ip_address|remote_addr', 'online identifier', 'steward.mask_redact'),
+                     ('ssn|social_security|passport|national_id|tax_id|vat', 'identity', 'steward.mask_redact'),
+                     ('gender|sex|religion|ethnic|health|diagnos', 'special category (GDPR art. 9)', 'steward.mask_redact'),
+                     ('salary|income|wage', 'financial', 'steward.mask_redact'))
+             AS p(pattern, category, mask)
+        WHERE c.attname ~* p.pattern
+        LIMIT 1;
+        IF FOUND THEN
+            confidence := 'medium';
+            reason := 'column name';
+        ELSE
+            category := NULL;
+        END IF;
+        -- by value, with the validators: a sample of the column's values
+        IF c.is_text AND sample_rows > 0 THEN
+            EXECUTE format('SELECT count(*) FILTER (WHERE steward.is_email(x)) AS emails,
+                                   count(*) FILTER (WHERE steward.is_e164(regexp_replace(x, %L, %L, %L))) AS phones,
+                                   count(*) FILTER (WHERE steward.is_iban(replace(x, %L, %L))) AS ibans,
+                                   count(*) FILTER (WHERE steward.is_card(x)) AS cards,
+                                   count(*) FILTER (WHERE steward.is_ipv4(x) OR steward.is_ipv6(x)) AS ips,
+                                   count(x) AS total
+                            FROM (SELECT %I::text AS x FROM %s LIMIT %s) s',
+                           '[ ()./-]', '', 'g', ' ', '', c.attname, c.rel, sample_rows)
+                INTO v;
+            IF v.total > 0 THEN
+                -- the kind that at least half the sampled values have
+                SELECT s.cat, s.mask, s.what INTO found_kind
+                FROM (VALUES (v.emails, 'contact', 'steward.mask_email', 'e-mail addresses'),
+                             (v.phones, 'contact', 'steward.mask_phone', 'phone numbers'),
+                             (v.ibans, 'financial', 'steward.mask_iban', 'IBANs'),
+                             (v.cards, 'financial', 'steward.mask_card', 'payment card numbers'),
+                             (v.ips, 'online identifier', 'steward.mask_redact', 'IP addresses')) AS s(n, cat, mask, what)
+                WHERE s.n * 2 >= v.total AND s.n > 0
+                ORDER BY s.n DESC LIMIT 1;
+                IF FOUND THEN
+                    category := found_kind.cat;
+                    suggested_mask := found_kind.mask;
+                    confidence := CASE WHEN confidence IS NOT NULL AND reason = 'column name' THEN 'high' ELSE 'medium' END;
+                    reason := CASE WHEN reason = 'column name' THEN 'column name and values' ELSE 'values: ' || found_kind.what END;
+                END IF;
+            END IF;
+        END IF;
+        IF category IS NOT NULL THEN
+            RETURN NEXT;
+        END IF;
+        confidence := NULL;
+        reason := NULL;
+        category := NULL;
+        suggested_mask := NULL;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION steward.detect_personal_data(name, integer) IS
+  'Columns of a schema that look like personal data, by name and by sampling values with the format validators, with a category, a confidence and a suggested mask; it only suggests, never applies';
