@@ -121,6 +121,15 @@ SELECT steward.mask_role('no_such_role');
 SET ROLE mr_owner;
 SELECT steward.mask_apply('mr_customers', 'mr_masked');
 SELECT to_regclass('public_masked.mr_customers') IS NULL AS old_view_gone;
+-- review fixes: a rule given as a function follows a renamed column; a
+-- bare word is not a mask; renaming the table moves the view along
+ALTER TABLE mr_customers RENAME COLUMN email TO mail;
+SELECT column_name, mask FROM steward.masking_rules WHERE relation = 'mr_customers'::regclass ORDER BY 1;
+SELECT steward.mask_column('mr_customers', 'phone', 'name');
+ALTER TABLE mr_customers RENAME TO mr_clients;
+SELECT view, view_schema FROM steward.mask_views WHERE relation = 'mr_clients'::regclass;
+SELECT to_regclass('mr_masked.mr_customers') IS NULL AS old_name_gone;
+ALTER TABLE mr_clients RENAME TO mr_customers;
 -- everything dropped: rules and view
 SELECT steward.mask_drop('mr_customers');
 SELECT count(*) AS rules FROM steward.masking_rules WHERE relation = 'mr_customers'::regclass;

@@ -31,7 +31,11 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
+#include "utils/datum.h"
+#include "utils/hsearch.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
@@ -896,8 +900,12 @@ steward_mask_view_write(PG_FUNCTION_ARGS)
 	{
 		args[1] = PG_GETARG_DATUM(1);
 		steward_config_exec("mask_views",
-							"INSERT INTO steward.mask_views AS v (relation, view) VALUES ($1, $2) "
-							"ON CONFLICT (relation) DO UPDATE SET view = excluded.view",
+							"INSERT INTO steward.mask_views AS v (relation, view, view_schema) "
+							"SELECT $1, $2, n.nspname FROM pg_catalog.pg_class c "
+							"JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
+							"WHERE c.oid OPERATOR(pg_catalog.=) $2 "
+							"ON CONFLICT (relation) DO UPDATE SET view = excluded.view, "
+							"view_schema = excluded.view_schema",
 							2, argtypes, args, nulls);
 	}
 	else
@@ -905,4 +913,82 @@ steward_mask_view_write(PG_FUNCTION_ARGS)
 							"DELETE FROM steward.mask_views v WHERE v.relation OPERATOR(pg_catalog.=) $1",
 							1, argtypes, args, nulls);
 	PG_RETURN_VOID();
+}
+
+/*
+ * ACLs of masked views saved when an ALTER TABLE begins (mask_before_ddl),
+ * for the views the statement may drop with CASCADE; kept in backend
+ * memory (a temporary table would need the TEMPORARY privilege and would
+ * forbid PREPARE TRANSACTION) and valid for that transaction only.
+ */
+typedef struct SavedAcl
+{
+	Oid			relid;			/* hash key: the masked table */
+	LocalTransactionId lxid;
+	Acl		   *acl;
+} SavedAcl;
+
+static HTAB *saved_acls = NULL;
+
+PG_FUNCTION_INFO_V1(steward_mask_save_acl);
+
+/*
+ * steward_mask_save_acl
+ *		mask_save_acl(relation regclass, acl aclitem[]) returns void.
+ */
+Datum
+steward_mask_save_acl(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	SavedAcl   *s;
+	bool		found;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_VOID();
+	relid = PG_GETARG_OID(0);
+	if (saved_acls == NULL)
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(SavedAcl);
+		ctl.hcxt = TopMemoryContext;
+		saved_acls = hash_create("steward saved view ACLs", 16, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	s = hash_search(saved_acls, &relid, HASH_ENTER, &found);
+	if (found && s->acl)
+		pfree(s->acl);
+	s->lxid = MyProc->lxid;
+	s->acl = NULL;
+	if (!PG_ARGISNULL(1))
+	{
+		Acl		   *acl = PG_GETARG_ACL_P(1);
+
+		s->acl = MemoryContextAlloc(TopMemoryContext, VARSIZE(acl));
+		memcpy(s->acl, acl, VARSIZE(acl));
+	}
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(steward_mask_saved_acl);
+
+/*
+ * steward_mask_saved_acl
+ *		mask_saved_acl(relation regclass) returns aclitem[]: what was saved
+ *		for it in this transaction, or NULL.
+ */
+Datum
+steward_mask_saved_acl(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	SavedAcl   *s;
+
+	if (saved_acls == NULL)
+		PG_RETURN_NULL();
+	s = hash_search(saved_acls, &relid, HASH_FIND, NULL);
+	if (s == NULL || s->acl == NULL || s->lxid != MyProc->lxid)
+		PG_RETURN_NULL();
+	PG_RETURN_POINTER(DatumGetPointer(datumCopy(PointerGetDatum(s->acl), false, -1)));
 }

@@ -31,7 +31,8 @@ GRANT SELECT ON steward.mask_config TO PUBLIC;
 
 CREATE TABLE steward.mask_views (
     relation regclass PRIMARY KEY,
-    view regclass NOT NULL
+    view regclass NOT NULL,
+    view_schema name NOT NULL
 );
 
 COMMENT ON TABLE steward.mask_views IS
@@ -54,6 +55,22 @@ CREATE FUNCTION steward.mask_view_write(relation regclass, view regclass)
 RETURNS void
 LANGUAGE c VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'steward_mask_view_write';
+
+CREATE FUNCTION steward.mask_save_acl(relation regclass, acl aclitem[])
+RETURNS void
+LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'steward_mask_save_acl';
+
+COMMENT ON FUNCTION steward.mask_save_acl(regclass, aclitem[]) IS
+  'Internal: keep the grants of a table''s masked view in backend memory for the current transaction (an ALTER TABLE may drop the view with CASCADE)';
+
+CREATE FUNCTION steward.mask_saved_acl(relation regclass)
+RETURNS aclitem[]
+LANGUAGE c STABLE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'steward_mask_saved_acl';
+
+COMMENT ON FUNCTION steward.mask_saved_acl(regclass) IS
+  'Internal: the grants mask_save_acl kept for a table in this transaction, or NULL';
 
 COMMENT ON FUNCTION steward.mask_view_write(regclass, regclass) IS
   'Internal: remember (NULL view: forget) the masked view of a table; the caller must own the table';
@@ -128,9 +145,14 @@ BEGIN
     IF array_position(unmasked_context_roles, NULL) IS NOT NULL THEN
         RAISE EXCEPTION 'the context roles must not contain NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    -- a function name is called with the column; anything else is an expression
-    IF mask ~ '^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$' THEN
+    -- a schema-qualified function name is called with the column; anything
+    -- else is an expression, which must not be the bare column itself
+    IF mask ~ '^[A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z_][A-Za-z0-9_$]*$' THEN
         expr := format('%s(%I)', mask, column_name);
+    ELSIF btrim(mask) IN (column_name, quote_ident(column_name)) OR btrim(mask) ~ '^[A-Za-z_][A-Za-z0-9_$]*$' THEN
+        RAISE EXCEPTION 'mask "%" of column % would not mask anything', mask, column_name
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Give a schema-qualified function (steward.mask_email) or an expression over the column (steward.mask_partial(phone, 0, 2)).';
     ELSE
         expr := mask;
     END IF;
@@ -155,23 +177,46 @@ DECLARE
     nsp name;
     rel name;
     target name;
-    old_view regclass;
+    old_view oid;
+    old_schema name;
+    old_name name;
+    acl aclitem[];
     cols text;
     grants record;
     sql text;
     v regclass;
+    gone name;
 BEGIN
     PERFORM steward.require_own_table(relation);
+    IF (SELECT c.relpersistence FROM pg_class c WHERE c.oid = relation) = 't' THEN
+        RAISE EXCEPTION 'table % is temporary: it has no masked view', relation
+            USING ERRCODE = 'feature_not_supported';
+    END IF;
     SELECT n.nspname, c.relname INTO nsp, rel
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = relation;
-    -- (a view dropped with CASCADE by an ALTER TABLE is recreated)
-    SELECT m.view INTO old_view FROM steward.mask_views m
+    -- a rule whose column is gone (renamed with a mask written as an
+    -- expression) would show the new column unmasked: refuse
+    SELECT m.column_name INTO gone FROM steward.mask_config m
     WHERE m.relation = mask_apply.relation
-      AND EXISTS (SELECT FROM pg_class c WHERE c.oid = m.view);
-    target := coalesce(view_schema,
-                       (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                        WHERE c.oid = old_view),
-                       nsp || '_masked');
+      AND NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = m.relation AND a.attname = m.column_name
+                      AND a.attnum > 0 AND NOT a.attisdropped)
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'the masking rule of column % of % names a column that no longer exists', gone, relation
+            USING ERRCODE = 'invalid_table_definition',
+                  HINT = 'Mask the column under its new name first (steward.mask_column), then drop the old rule (steward.mask_drop).';
+    END IF;
+    -- where the view is (or was: an ALTER TABLE may have dropped it with CASCADE)
+    SELECT m.view, m.view_schema INTO old_view, old_schema FROM steward.mask_views m
+    WHERE m.relation = mask_apply.relation;
+    SELECT c.relname, n.nspname, c.relacl INTO old_name, old_schema, acl
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = old_view;
+    IF NOT FOUND THEN
+        old_view := NULL;
+        acl := steward.mask_saved_acl(relation);
+        SELECT m.view_schema INTO old_schema FROM steward.mask_views m WHERE m.relation = mask_apply.relation;
+    END IF;
+    target := coalesce(view_schema, old_schema, nsp || '_masked');
     IF target = nsp THEN
         RAISE EXCEPTION 'the masked view must not be in the table''s own schema %', nsp
             USING ERRCODE = 'invalid_parameter_value';
@@ -197,43 +242,28 @@ BEGIN
 
     sql := format('VIEW %I.%I WITH (security_invoker = true, security_barrier = true) AS SELECT %s FROM %s',
                   target, rel, cols, relation);
-    IF old_view IS NOT NULL AND
-       (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.oid = old_view) <> target THEN
-        -- moved to another schema
-        EXECUTE format('DROP VIEW %s', old_view);
+    -- moved to another schema, or the table renamed: the old view goes
+    IF old_view IS NOT NULL AND (old_schema <> target OR old_name <> rel) THEN
+        EXECUTE format('DROP VIEW %I.%I', old_schema, old_name);
         old_view := NULL;
     END IF;
     BEGIN
         EXECUTE 'CREATE OR REPLACE ' || sql;
     EXCEPTION WHEN invalid_table_definition OR feature_not_supported OR datatype_mismatch THEN
-        -- columns dropped, reordered or retyped: recreate it, keeping its grants
-        CREATE TEMP TABLE IF NOT EXISTS steward_mask_grants (grantee oid, privilege text) ON COMMIT DROP;
-        DELETE FROM steward_mask_grants;
-        INSERT INTO steward_mask_grants
-        SELECT x.grantee, x.privilege_type
-        FROM pg_class c, aclexplode(c.relacl) x
-        WHERE c.oid = format('%I.%I', target, rel)::regclass AND x.grantee <> c.relowner;
+        -- columns dropped, reordered or retyped: recreate it
+        SELECT c.relacl INTO acl FROM pg_class c WHERE c.oid = format('%I.%I', target, rel)::regclass;
         EXECUTE format('DROP VIEW %I.%I', target, rel);
         EXECUTE 'CREATE ' || sql;
-        FOR grants IN SELECT * FROM steward_mask_grants LOOP
-            EXECUTE format('GRANT %s ON %I.%I TO %s', grants.privilege, target, rel,
-                           CASE WHEN grants.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(grants.grantee::regrole::text) END);
-        END LOOP;
     END;
     v := format('%I.%I', target, rel)::regclass;
-    -- grants saved when an ALTER TABLE began (steward_mask_before_ddl),
-    -- for a view it dropped with CASCADE
-    IF to_regclass('pg_temp.steward_mask_saved_acl') IS NOT NULL THEN
-        FOR grants IN SELECT x.grantee, x.privilege_type AS privilege
-                      FROM pg_temp.steward_mask_saved_acl s, aclexplode(s.acl) x
-                      WHERE s.relation = mask_apply.relation AND x.grantee <> s.owner
-        LOOP
-            EXECUTE format('GRANT %s ON %s TO %s', grants.privilege, v,
-                           CASE WHEN grants.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(grants.grantee::regrole::text) END);
-        END LOOP;
-        DELETE FROM pg_temp.steward_mask_saved_acl s WHERE s.relation = mask_apply.relation;
-    END IF;
+    -- the grants of the view it replaces
+    FOR grants IN SELECT x.grantee, x.privilege_type AS privilege
+                  FROM aclexplode(acl) x
+                  WHERE x.grantee <> (SELECT c.relowner FROM pg_class c WHERE c.oid = v)
+    LOOP
+        EXECUTE format('GRANT %s ON %s TO %s', grants.privilege, v,
+                       CASE WHEN grants.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(grants.grantee::regrole::text) END);
+    END LOOP;
     EXECUTE format('COMMENT ON VIEW %s IS %L', v,
                    format('pg_steward masked view of %s (steward.mask_apply; regenerated when the rules or the table change)', relation));
     PERFORM steward.mask_view_write(relation, v);
@@ -259,8 +289,10 @@ BEGIN
         RETURN;
     END IF;
     IF column_name IS NULL THEN
-        -- no rule left: the view goes too
-        EXECUTE format('DROP VIEW %s', v);
+        -- no rule left: the view goes too (if nobody dropped it already)
+        IF EXISTS (SELECT FROM pg_class c WHERE c.oid = v) THEN
+            EXECUTE format('DROP VIEW %s', v);
+        END IF;
         PERFORM steward.mask_view_write(relation, NULL);
     ELSE
         PERFORM steward.mask_apply(relation);
@@ -283,10 +315,12 @@ BEGIN
     IF role IS NULL OR NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = mask_role.role) THEN
         RAISE EXCEPTION 'role "%" does not exist', role USING ERRCODE = 'undefined_object';
     END IF;
+    -- the views whose owner the caller can act as
     FOR v IN SELECT m.view, n.nspname
              FROM steward.mask_views m
              JOIN pg_class c ON c.oid = m.view
              JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE pg_has_role(current_user, c.relowner, 'USAGE')
     LOOP
         EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', v.nspname, role);
         EXECUTE format('GRANT SELECT ON %s TO %I', v.view, role);
@@ -318,14 +352,45 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    r regclass;
+    r record;
+    cmd record;
+    new_name name;
+    old record;
+    caller name := current_user;
 BEGIN
-    FOR r IN SELECT DISTINCT m.relation
+    FOR r IN SELECT DISTINCT m.relation, c.relowner::regrole::text AS owner
              FROM pg_event_trigger_ddl_commands() d
              JOIN steward.mask_views m ON m.relation = d.objid
+             JOIN pg_class c ON c.oid = m.relation
              WHERE d.classid = 'pg_catalog.pg_class'::regclass
     LOOP
-        PERFORM steward.mask_apply(r);
+        -- the owner's masks run as the owner, not as whoever altered the
+        -- table (a superuser, a restore)
+        IF caller <> r.owner THEN
+            EXECUTE format('SET ROLE %I', r.owner);
+        END IF;
+        -- a renamed column: a rule given as a function follows it
+        FOR cmd IN SELECT * FROM pg_event_trigger_ddl_commands() d
+                   WHERE d.objid = r.relation AND d.object_type = 'table column' AND d.objsubid > 0
+        LOOP
+            SELECT a.attname INTO new_name FROM pg_attribute a
+            WHERE a.attrelid = r.relation AND a.attnum = cmd.objsubid AND NOT a.attisdropped;
+            FOR old IN SELECT c.* FROM steward.mask_config c
+                       WHERE c.relation = r.relation
+                         AND NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.relation
+                                         AND a.attname = c.column_name AND a.attnum > 0 AND NOT a.attisdropped)
+                         AND c.mask ~ ('\(' || regexp_replace(quote_ident(c.column_name), '([^A-Za-z0-9_])', '\\\1', 'g') || '\)$')
+            LOOP
+                PERFORM steward.mask_config_write(r.relation, old.column_name, NULL, NULL, NULL);
+                PERFORM steward.mask_config_write(r.relation, new_name,
+                    regexp_replace(old.mask, '\([^()]*\)$', format('(%I)', new_name)),
+                    old.unmasked_roles, old.unmasked_context_roles);
+            END LOOP;
+        END LOOP;
+        PERFORM steward.mask_apply(r.relation);
+        IF current_user <> caller THEN
+            EXECUTE format('SET ROLE %I', caller);
+        END IF;
     END LOOP;
 END
 $$;
@@ -381,17 +446,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM steward.mask_views) THEN
-        RETURN;
-    END IF;
-    IF to_regclass('pg_temp.steward_mask_saved_acl') IS NULL THEN
-        CREATE TEMP TABLE steward_mask_saved_acl (relation oid, owner oid, acl aclitem[]) ON COMMIT DROP;
-    END IF;
-    DELETE FROM pg_temp.steward_mask_saved_acl;
-    INSERT INTO pg_temp.steward_mask_saved_acl
-    SELECT m.relation, c.relowner, c.relacl
-    FROM steward.mask_views m JOIN pg_class c ON c.oid = m.view
-    WHERE c.relacl IS NOT NULL;
+    PERFORM steward.mask_save_acl(m.relation, c.relacl)
+    FROM steward.mask_views m JOIN pg_class c ON c.oid = m.view;
 END
 $$;
 
