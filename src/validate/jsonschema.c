@@ -846,11 +846,11 @@ percent_decode(const char *s)
 }
 
 /*
- * pointer_append
+ * js_pointer_append
  *		Append "/" and a key, escaped as a JSON Pointer token.
  */
-static void
-pointer_append(StringInfo buf, const char *key, int len)
+void
+js_pointer_append(StringInfo buf, const char *key, int len)
 {
 	int			i;
 
@@ -873,7 +873,7 @@ path_join(const char *path, const char *key, int len)
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, path);
-	pointer_append(&buf, key, len);
+	js_pointer_append(&buf, key, len);
 	return buf.data;
 }
 
@@ -2005,7 +2005,7 @@ resolve_pointer(JsUnit *u, JsResource *r, const char *fragment, const char *from
 			else
 				appendStringInfoChar(&token, *c++);
 		}
-		pointer_append(&path, token.data, token.len);
+		js_pointer_append(&path, token.data, token.len);
 		if (is_object(&cur))
 		{
 			JsonbValue *id;
@@ -2304,17 +2304,17 @@ report(EvalCtx *ctx, JsNode *n, const char *keyword, const JsonbValue *extra,
 	initStringInfo(&ip);
 	appendBinaryStringInfo(&ip, ctx->ipath.data, ctx->ipath.len);
 	if (extra)
-		pointer_append(&ip, extra->val.string.val, extra->val.string.len);
+		js_pointer_append(&ip, extra->val.string.val, extra->val.string.len);
 	initStringInfo(&safe);
 	appendBinaryStringInfo(&safe, ctx->spath.data, ctx->spath.len);
 	if (extra && extra_is_data)
 		appendStringInfoString(&safe, "/*");
 	else if (extra)
-		pointer_append(&safe, extra->val.string.val, extra->val.string.len);
+		js_pointer_append(&safe, extra->val.string.val, extra->val.string.len);
 	initStringInfo(&sp);
 	appendStringInfoString(&sp, n->path);
 	if (keyword)
-		pointer_append(&sp, keyword, strlen(keyword));
+		js_pointer_append(&sp, keyword, strlen(keyword));
 	e = palloc(sizeof(JsError));
 	e->instance_path = ip.data;
 	e->safe_path = safe.data;
@@ -2393,11 +2393,11 @@ eval_child(EvalCtx *ctx, JsNode *sub, const JsonbValue *v, const char *key, int 
 		return true;
 	if (key)
 	{
-		pointer_append(&ctx->ipath, key, keylen);
+		js_pointer_append(&ctx->ipath, key, keylen);
 		if (data_key)
 			appendStringInfoString(&ctx->spath, "/*");
 		else
-			pointer_append(&ctx->spath, key, keylen);
+			js_pointer_append(&ctx->spath, key, keylen);
 	}
 	else
 	{
@@ -2789,7 +2789,7 @@ eval_object(EvalCtx *ctx, JsNode *n, JsInst *inst, JsTracker *t)
 			bool		ok;
 
 			inst_init(&name, &keys[i]);
-			pointer_append(&ctx->ipath, keys[i].val.string.val, keys[i].val.string.len);
+			js_pointer_append(&ctx->ipath, keys[i].val.string.val, keys[i].val.string.len);
 			appendStringInfoString(&ctx->spath, "/*");
 			ctx->quiet++;
 			ok = eval_node(ctx, n->property_names, &name, NULL);
@@ -3397,12 +3397,18 @@ js_compile_cached(Jsonb *schema, int options)
  *		not NULL, every error is appended to *errors (allocated in the
  *		caller's memory context), otherwise validation stops at the first.
  */
-bool
-js_validate(JsUnit *unit, Jsonb *instance, List **errors)
+/*
+ * run_eval
+ *		Evaluate a document (instance), or an object given as keys and
+ *		values (n, kv: a row), against the compiled schema.  Everything but
+ *		the errors (in the caller's context) goes with the evaluation
+ *		context at the end.
+ */
+static bool
+run_eval(JsUnit *unit, Jsonb *instance, int n, JsonbValue *kv, List **errors)
 {
 	EvalCtx		ctx;
 	JsInst		inst;
-	JsonbValue	root;
 	MemoryContext old;
 	bool		valid;
 
@@ -3411,8 +3417,6 @@ js_validate(JsUnit *unit, Jsonb *instance, List **errors)
 											ALLOCSET_DEFAULT_SIZES);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.unit = unit;
-
-	/* the errors live in the caller's context; the rest goes at the end */
 	ctx.errors = errors;
 	ctx.errcxt = CurrentMemoryContext;
 	old = MemoryContextSwitchTo(js_eval_cxt);
@@ -3422,8 +3426,22 @@ js_validate(JsUnit *unit, Jsonb *instance, List **errors)
 		initStringInfo(&ctx.spath);
 		ctx.maxscope = 8;
 		ctx.scope = palloc(sizeof(JsResource *) * ctx.maxscope);
-		jsonb_root(instance, &root);
-		inst_init(&inst, &root);
+		if (instance != NULL)
+		{
+			JsonbValue	root;
+
+			jsonb_root(instance, &root);
+			inst_init(&inst, &root);
+		}
+		else
+		{
+			memset(&inst, 0, sizeof(inst));
+			inst.v.type = jbvNull;
+			inst.type = JT_OBJECT;
+			inst.is_virtual = true;
+			inst.n = n;
+			inst.elems = kv;
+		}
 		valid = eval_node(&ctx, unit->root, &inst, NULL);
 	}
 	PG_FINALLY();
@@ -3433,6 +3451,12 @@ js_validate(JsUnit *unit, Jsonb *instance, List **errors)
 	}
 	PG_END_TRY();
 	return valid;
+}
+
+bool
+js_validate(JsUnit *unit, Jsonb *instance, List **errors)
+{
+	return run_eval(unit, instance, 0, NULL, errors);
 }
 
 /*
@@ -3468,40 +3492,7 @@ js_unit_uses_registry(JsUnit *unit)
 bool
 js_validate_object(JsUnit *unit, int n, JsonbValue *keys_values, List **errors)
 {
-	EvalCtx		ctx;
-	JsInst		inst;
-	MemoryContext old;
-	bool		valid;
-
-	if (js_eval_cxt == NULL)
-		js_eval_cxt = AllocSetContextCreate(TopMemoryContext, "steward jsonschema eval",
-											ALLOCSET_DEFAULT_SIZES);
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.unit = unit;
-	ctx.errors = errors;
-	ctx.errcxt = CurrentMemoryContext;
-	memset(&inst, 0, sizeof(inst));
-	inst.v.type = jbvNull;
-	inst.type = JT_OBJECT;
-	inst.is_virtual = true;
-	inst.n = n;
-	inst.elems = keys_values;
-	old = MemoryContextSwitchTo(js_eval_cxt);
-	PG_TRY();
-	{
-		initStringInfo(&ctx.ipath);
-		initStringInfo(&ctx.spath);
-		ctx.maxscope = 8;
-		ctx.scope = palloc(sizeof(JsResource *) * ctx.maxscope);
-		valid = eval_node(&ctx, unit->root, &inst, NULL);
-	}
-	PG_FINALLY();
-	{
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(js_eval_cxt);
-	}
-	PG_END_TRY();
-	return valid;
+	return run_eval(unit, NULL, n, keys_values, errors);
 }
 
 /*

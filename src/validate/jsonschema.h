@@ -9,6 +9,7 @@
 #ifndef STEWARD_JSONSCHEMA_H
 #define STEWARD_JSONSCHEMA_H
 
+#include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 
 /* Options that change how a schema is read (part of the cache key) */
@@ -32,6 +33,7 @@ typedef struct JsError
 extern JsUnit *js_compile_cached(Jsonb *schema, int options);
 extern bool js_validate(JsUnit *unit, Jsonb *instance, List **errors);
 extern int	js_parse_options(Jsonb *options);
+extern void js_pointer_append(StringInfo buf, const char *key, int len);
 extern JsUnit *js_compile_owned(Jsonb *schema, int options);
 extern void js_unit_free(JsUnit *unit);
 extern bool js_unit_uses_registry(JsUnit *unit);

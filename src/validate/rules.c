@@ -642,27 +642,6 @@ put_error(ReturnSetInfo *rsinfo, Datum key, bool keynull, JsError *e, int offset
 }
 
 /*
- * json_pointer_append
- *		"/" and a key escaped as a JSON Pointer token.
- */
-static void
-json_pointer_append(StringInfo buf, const char *key, int len)
-{
-	int			i;
-
-	appendStringInfoChar(buf, '/');
-	for (i = 0; i < len; i++)
-	{
-		if (key[i] == '~')
-			appendStringInfoString(buf, "~0");
-		else if (key[i] == '/')
-			appendStringInfoString(buf, "~1");
-		else
-			appendStringInfoChar(buf, key[i]);
-	}
-}
-
-/*
  * input_value
  *		text read by the input function of a column's type (domains
  *		checked) into *value; false if the type refuses it.  Only a data
@@ -759,7 +738,7 @@ candidate_errors(RuleSet *rs, Relation rel, Jsonb *candidate)
 			StringInfoData path;
 
 			initStringInfo(&path);
-			json_pointer_append(&path, key.name, key.namelen);
+			js_pointer_append(&path, key.name, key.namelen);
 			e = palloc(sizeof(JsError));
 			e->instance_path = path.data;
 			e->safe_path = path.data;
@@ -809,7 +788,7 @@ candidate_errors(RuleSet *rs, Relation rel, Jsonb *candidate)
 				StringInfoData path;
 
 				initStringInfo(&path);
-				json_pointer_append(&path, c->name, c->namelen);
+				js_pointer_append(&path, c->name, c->namelen);
 				e = palloc(sizeof(JsError));
 				e->instance_path = path.data;
 				e->safe_path = path.data;
