@@ -52,5 +52,21 @@ SET steward.database_is_copy = on;
 RESET ROLE;
 DROP ROLE ma_other;
 SELECT * FROM steward.anonymize_table('ma_people', NULL);
+-- a large table in batches along the primary key, each row masked once
+CREATE TABLE ma_big (id int PRIMARY KEY, email text UNIQUE, phone text);
+INSERT INTO ma_big SELECT g, 'u' || g || '@example.com', '+4930' || g FROM generate_series(1, 25) g;
+SELECT steward.mask_column('ma_big', 'email', 'steward.pseudo_email'), steward.mask_column('ma_big', 'phone', 'steward.mask_phone');
+CALL steward.anonymize_in_batches('ma_big', 10);
+CALL steward.anonymize_in_batches('ma_big', 10, confirm => current_database());
+SELECT count(*) FILTER (WHERE email LIKE 'u%') AS unmasked_left, count(DISTINCT email) AS distinct_emails,
+       count(*) FILTER (WHERE phone ~ '^\+\*+[0-9]{2}$') AS phones_masked FROM ma_big;
+CALL steward.anonymize_in_batches('ma_big', 0);
+BEGIN;
+CALL steward.anonymize_in_batches('ma_big', 10, confirm => current_database());
+ROLLBACK;
+CREATE TABLE ma_nokey (email text);
+SELECT steward.mask_column('ma_nokey', 'email', 'steward.mask_email');
+CALL steward.anonymize_in_batches('ma_nokey', 10, confirm => current_database());
+DROP TABLE ma_big, ma_nokey;
 RESET steward.mask_key;
 DROP TABLE ma_orders, ma_people;

@@ -653,3 +653,71 @@ $$;
 
 COMMENT ON FUNCTION steward.detect_personal_data(name, integer) IS
   'Columns of a schema that look like personal data, by name and by sampling values with the format validators, with a category, a confidence and a suggested mask; it only suggests, never applies';
+
+-- For tables too large for one transaction: the same in batches along the
+-- primary key, each batch committed (each row is masked exactly once, even
+-- by a mask that is not idempotent, like a pseudonym).
+-- (No SET search_path: a procedure with one cannot COMMIT.  It runs with
+-- the caller's rights and path, like any statement the caller types;
+-- pg_catalog is searched first unless the caller says otherwise.)
+CREATE PROCEDURE steward.anonymize_in_batches(relation regclass, batch_size integer DEFAULT 10000,
+                                              confirm text DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    pk name;
+    pk_type regtype;
+    sets text;
+    last_key text;
+    n bigint;
+    total bigint := 0;
+    is_copy boolean := coalesce(current_setting('steward.database_is_copy', true), 'off')::boolean;
+BEGIN
+    IF batch_size IS NULL OR batch_size < 1 THEN
+        RAISE EXCEPTION 'batch_size must be a positive integer' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM steward.require_own_table(relation);
+    IF NOT is_copy AND confirm IS DISTINCT FROM current_database() THEN
+        RAISE EXCEPTION 'refusing to anonymize table % in database %, which is not marked as a copy', relation, current_database()
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'Anonymization overwrites the masked columns in place, for good.',
+                  HINT = format('Mark the copy with ALTER DATABASE %I SET steward.database_is_copy = on, or pass confirm => %L.',
+                                current_database(), current_database());
+    END IF;
+    -- the checks of anonymize_table (types, unique collisions), as a dry run
+    PERFORM FROM steward.anonymize_table(relation, true);
+    SELECT a.attname, a.atttypid::regtype INTO pk, pk_type
+    FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+    WHERE i.indrelid = relation AND i.indisprimary AND i.indnkeyatts = 1;
+    IF pk IS NULL THEN
+        RAISE EXCEPTION 'table % has no single-column primary key to walk in batches', relation
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Use steward.anonymize_table(), in one transaction.';
+    END IF;
+    -- every masked column whose mask keeps its type, in one UPDATE per batch
+    SELECT string_agg(format('%I = (%s)', c.column_name, c.mask), ', ')
+    INTO sets
+    FROM steward.mask_config c
+    JOIN pg_attribute a ON a.attrelid = c.relation AND a.attname = c.column_name AND NOT a.attisdropped
+    WHERE c.relation = anonymize_in_batches.relation
+      AND steward.mask_type(c.relation, c.mask) = a.atttypid::regtype;
+    IF sets IS NULL THEN
+        RETURN;
+    END IF;
+    LOOP
+        -- the next batch_size keys after the last one, updated once each
+        EXECUTE format('WITH b AS (SELECT %1$I AS k FROM %2$s WHERE $1 IS NULL OR %1$I > $1::%3$s ORDER BY %1$I LIMIT %4$s), '
+                       'u AS (UPDATE %2$s t SET %5$s FROM b WHERE t.%1$I = b.k RETURNING 1) '
+                       'SELECT (SELECT count(*) FROM u), (SELECT max(k)::text FROM b)',
+                       pk, relation, pk_type, batch_size, sets)
+            INTO n, last_key USING last_key;
+        EXIT WHEN n = 0;
+        total := total + n;
+        COMMIT;
+        RAISE NOTICE 'anonymized % rows of %', total, relation;
+    END LOOP;
+END
+$$;
+
+COMMENT ON PROCEDURE steward.anonymize_in_batches(regclass, integer, text) IS
+  'anonymize_table() for a large table: along the primary key, batch_size rows per committed transaction, each row once; CALL it outside a transaction block';
