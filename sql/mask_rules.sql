@@ -117,6 +117,22 @@ SELECT steward.mask_drop('mr_customers');
 RESET ROLE;
 SELECT steward.mask_role('no_such_role');
 
+-- masks are the owner's code and run only as the owner: a superuser's
+-- ALTER TABLE does not run them (the view waits for its owner), nor do the
+-- superuser's own calls on the owner's table
+RESET ROLE;
+ALTER TABLE mr_customers ADD COLUMN note text;
+SELECT steward.mask_apply('mr_customers');
+SELECT * FROM steward.anonymize_all();
+-- nor can a masked view be pointed at somebody else's view
+CREATE VIEW mr_super_view AS SELECT 1 AS x;
+SET ROLE mr_owner;
+SELECT steward.mask_view_write('mr_customers', 'mr_super_view');
+SELECT steward.mask_apply('mr_customers');
+SELECT attname FROM pg_attribute WHERE attrelid = 'public_masked.mr_customers'::regclass AND attname = 'note';
+RESET ROLE;
+DROP VIEW mr_super_view;
+SET ROLE mr_owner;
 -- another schema for the view; moving it
 SET ROLE mr_owner;
 SELECT steward.mask_apply('mr_customers', 'mr_masked');

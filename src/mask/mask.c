@@ -42,6 +42,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "catalog/pg_class.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/rangetypes.h"
@@ -898,6 +899,14 @@ steward_mask_view_write(PG_FUNCTION_ARGS)
 	args[0] = ObjectIdGetDatum(relid);
 	if (!PG_ARGISNULL(1))
 	{
+		Oid			view = PG_GETARG_OID(1);
+
+		/* only a view of the table's owner can be its masked view */
+		if (get_rel_relkind(view) != RELKIND_VIEW ||
+			!pg_class_ownercheck(view, GetUserId()))
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("\"%s\" is not a view of the table's owner", get_rel_name(view) ? get_rel_name(view) : "?")));
 		args[1] = PG_GETARG_DATUM(1);
 		steward_config_exec("mask_views",
 							"INSERT INTO steward.mask_views AS v (relation, view, view_schema) "
@@ -946,6 +955,9 @@ steward_mask_save_acl(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_VOID();
 	relid = PG_GETARG_OID(0);
+	/* the grants of the caller's own views only (anyone's ALTER TABLE asks) */
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		PG_RETURN_VOID();
 	if (saved_acls == NULL)
 	{
 		HASHCTL		ctl;

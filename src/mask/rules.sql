@@ -75,6 +75,30 @@ COMMENT ON FUNCTION steward.mask_saved_acl(regclass) IS
 COMMENT ON FUNCTION steward.mask_view_write(regclass, regclass) IS
   'Internal: remember (NULL view: forget) the masked view of a table; the caller must own the table';
 
+-- Masks are the table owner's code: they run (when checked, applied or
+-- anonymized) only as the owner itself, never as a superuser or another
+-- member acting on the owner's table.
+CREATE FUNCTION steward.require_mask_owner(relation regclass)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM steward.require_own_table(relation);
+    IF (SELECT c.relowner FROM pg_class c WHERE c.oid = relation)
+       <> (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user) THEN
+        RAISE EXCEPTION 'masking rules of table % are managed by its owner %', relation,
+                        (SELECT r.rolname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE c.oid = relation)
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'Masks are the owner''s code; they never run with another role''s rights.',
+                  HINT = 'Run it as the owner (SET ROLE to it, or log in as it).';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION steward.require_mask_owner(regclass) IS
+  'Internal: raise an error unless the current role is the owner of the table itself (masks run only as their owner)';
+
 CREATE FUNCTION steward.unmasked(relation regclass, column_name name)
 RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -88,11 +112,11 @@ AS $$
                         WHERE steward.has_role(u.r))
          FROM steward.mask_config c
          WHERE c.relation = unmasked.relation AND c.column_name = unmasked.column_name),
-        true)
+        false)
 $$;
 
 COMMENT ON FUNCTION steward.unmasked(regclass, name) IS
-  'Whether the current role (a member of an unmasked role) or the session context (an unmasked context role) sees the real value of a masked column; true for a column without a rule';
+  'Whether the current role (a member of an unmasked role) or the session context (an unmasked context role) sees the real value of a masked column; false when the column has no rule (a masked view whose rule is missing masks)';
 
 CREATE FUNCTION steward.mask_type(relation regclass, expression text)
 RETURNS regtype
@@ -131,7 +155,7 @@ BEGIN
         RAISE EXCEPTION 'column_name, mask and the role lists must not be NULL'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    PERFORM steward.require_own_table(relation);
+    PERFORM steward.require_mask_owner(relation);
     IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = relation AND a.attname = column_name
                    AND a.attnum > 0 AND NOT a.attisdropped) THEN
         RAISE EXCEPTION 'column "%" of relation % does not exist', column_name, relation
@@ -187,7 +211,7 @@ DECLARE
     v regclass;
     gone name;
 BEGIN
-    PERFORM steward.require_own_table(relation);
+    PERFORM steward.require_mask_owner(relation);
     IF (SELECT c.relpersistence FROM pg_class c WHERE c.oid = relation) = 't' THEN
         RAISE EXCEPTION 'table % is temporary: it has no masked view', relation
             USING ERRCODE = 'feature_not_supported';
@@ -262,7 +286,8 @@ BEGIN
                   WHERE x.grantee <> (SELECT c.relowner FROM pg_class c WHERE c.oid = v)
     LOOP
         EXECUTE format('GRANT %s ON %s TO %s', grants.privilege, v,
-                       CASE WHEN grants.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(grants.grantee::regrole::text) END);
+                       CASE WHEN grants.grantee = 0 THEN 'PUBLIC'
+                            ELSE quote_ident((SELECT g.rolname FROM pg_roles g WHERE g.oid = grants.grantee)) END);
     END LOOP;
     EXECUTE format('COMMENT ON VIEW %s IS %L', v,
                    format('pg_steward masked view of %s (steward.mask_apply; regenerated when the rules or the table change)', relation));
@@ -282,7 +307,7 @@ AS $$
 DECLARE
     v regclass;
 BEGIN
-    PERFORM steward.require_own_table(relation);
+    PERFORM steward.require_mask_owner(relation);
     PERFORM steward.mask_config_write(relation, column_name, NULL, NULL, NULL);
     SELECT m.view INTO v FROM steward.mask_views m WHERE m.relation = mask_drop.relation;
     IF v IS NULL THEN
@@ -356,18 +381,20 @@ DECLARE
     cmd record;
     new_name name;
     old record;
-    caller name := current_user;
 BEGIN
-    FOR r IN SELECT DISTINCT m.relation, c.relowner::regrole::text AS owner
+    FOR r IN SELECT DISTINCT m.relation, c.relowner = (SELECT o.oid FROM pg_roles o WHERE o.rolname = current_user) AS is_owner
              FROM pg_event_trigger_ddl_commands() d
              JOIN steward.mask_views m ON m.relation = d.objid
              JOIN pg_class c ON c.oid = m.relation
              WHERE d.classid = 'pg_catalog.pg_class'::regclass
     LOOP
-        -- the owner's masks run as the owner, not as whoever altered the
-        -- table (a superuser, a restore)
-        IF caller <> r.owner THEN
-            EXECUTE format('SET ROLE %I', r.owner);
+        -- the owner's masks run only as the owner: altered by anyone else
+        -- (a superuser, a restore), the view waits for the owner
+        IF NOT r.is_owner THEN
+            RAISE WARNING 'the masked view of % was not regenerated', r.relation
+                USING DETAIL = 'Masks run only as the table''s owner.',
+                      HINT = format('Its owner runs SELECT steward.mask_apply(%L).', r.relation::text);
+            CONTINUE;
         END IF;
         -- a renamed column: a rule given as a function follows it
         FOR cmd IN SELECT * FROM pg_event_trigger_ddl_commands() d
@@ -388,9 +415,6 @@ BEGIN
             END LOOP;
         END LOOP;
         PERFORM steward.mask_apply(r.relation);
-        IF current_user <> caller THEN
-            EXECUTE format('SET ROLE %I', caller);
-        END IF;
     END LOOP;
 END
 $$;
@@ -481,7 +505,7 @@ BEGIN
     IF dry_run IS NULL THEN
         RAISE EXCEPTION 'dry_run must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    PERFORM steward.require_own_table(relation);
+    PERFORM steward.require_mask_owner(relation);
     -- production is never anonymized by accident: a database marked as a
     -- copy, or its name typed as confirmation
     IF NOT dry_run AND NOT is_copy AND confirm IS DISTINCT FROM current_database() THEN
@@ -541,7 +565,11 @@ AS $$
 DECLARE
     t regclass;
 BEGIN
-    FOR t IN SELECT DISTINCT c.relation FROM steward.mask_config c ORDER BY 1 LOOP
+    -- the caller's own tables (masks run only as their owner)
+    FOR t IN SELECT DISTINCT c.relation FROM steward.mask_config c
+             JOIN pg_class k ON k.oid = c.relation
+             WHERE k.relowner = (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user)
+             ORDER BY 1 LOOP
         relation := t;
         FOR column_name, mask, rows_changed, note IN
             SELECT a.column_name, a.mask, a.rows_changed, a.note
@@ -657,26 +685,21 @@ COMMENT ON FUNCTION steward.detect_personal_data(name, integer) IS
 -- For tables too large for one transaction: the same in batches along the
 -- primary key, each batch committed (each row is masked exactly once, even
 -- by a mask that is not idempotent, like a pseudonym).
--- (No SET search_path: a procedure with one cannot COMMIT.  It runs with
--- the caller's rights and path, like any statement the caller types;
--- pg_catalog is searched first unless the caller says otherwise.)
-CREATE PROCEDURE steward.anonymize_in_batches(relation regclass, batch_size integer DEFAULT 10000,
-                                              confirm text DEFAULT NULL)
+CREATE FUNCTION steward.anonymize_batch(relation regclass, batch_size integer, confirm text,
+                                        after_key text, OUT changed bigint, OUT last_key text)
 LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     pk name;
     pk_type regtype;
     sets text;
-    last_key text;
-    n bigint;
-    total bigint := 0;
     is_copy boolean := coalesce(current_setting('steward.database_is_copy', true), 'off')::boolean;
 BEGIN
     IF batch_size IS NULL OR batch_size < 1 THEN
         RAISE EXCEPTION 'batch_size must be a positive integer' USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    PERFORM steward.require_own_table(relation);
+    PERFORM steward.require_mask_owner(relation);
     IF NOT is_copy AND confirm IS DISTINCT FROM current_database() THEN
         RAISE EXCEPTION 'refusing to anonymize table % in database %, which is not marked as a copy', relation, current_database()
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -684,8 +707,6 @@ BEGIN
                   HINT = format('Mark the copy with ALTER DATABASE %I SET steward.database_is_copy = on, or pass confirm => %L.',
                                 current_database(), current_database());
     END IF;
-    -- the checks of anonymize_table (types, unique collisions), as a dry run
-    PERFORM FROM steward.anonymize_table(relation, true);
     SELECT a.attname, a.atttypid::regtype INTO pk, pk_type
     FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
     WHERE i.indrelid = relation AND i.indisprimary AND i.indnkeyatts = 1;
@@ -694,25 +715,50 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Use steward.anonymize_table(), in one transaction.';
     END IF;
-    -- every masked column whose mask keeps its type, in one UPDATE per batch
+    IF after_key IS NULL THEN
+        -- the first batch: the checks of anonymize_table (types, unique
+        -- collisions), as a dry run
+        PERFORM FROM steward.anonymize_table(relation, true);
+    END IF;
     SELECT string_agg(format('%I = (%s)', c.column_name, c.mask), ', ')
     INTO sets
     FROM steward.mask_config c
     JOIN pg_attribute a ON a.attrelid = c.relation AND a.attname = c.column_name AND NOT a.attisdropped
-    WHERE c.relation = anonymize_in_batches.relation
+    WHERE c.relation = anonymize_batch.relation
       AND steward.mask_type(c.relation, c.mask) = a.atttypid::regtype;
     IF sets IS NULL THEN
+        changed := 0;
         RETURN;
     END IF;
+    -- the next batch_size keys after the last one, updated once each
+    EXECUTE format('WITH b AS (SELECT %1$I AS k FROM %2$s WHERE $1 IS NULL OR %1$I > $1::%3$s ORDER BY %1$I LIMIT %4$s), '
+                   'u AS (UPDATE %2$s t SET %5$s FROM b WHERE t.%1$I = b.k RETURNING 1) '
+                   'SELECT (SELECT count(*) FROM u), (SELECT max(k)::text FROM b)',
+                   pk, relation, pk_type, batch_size, sets)
+        INTO changed, last_key USING after_key;
+END
+$$;
+
+COMMENT ON FUNCTION steward.anonymize_batch(regclass, integer, text, text) IS
+  'Internal: one batch of steward.anonymize_in_batches(): the masked columns of the batch_size rows after after_key (primary key order)';
+
+-- The procedure only loops and commits (a procedure with a SET clause
+-- cannot commit); every statement it runs is qualified, the work is done
+-- by anonymize_batch() under a pinned search_path.
+CREATE PROCEDURE steward.anonymize_in_batches(relation regclass, batch_size integer DEFAULT 10000,
+                                              confirm text DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    n bigint;
+    last_key text;
+    total bigint := 0;
+BEGIN
     LOOP
-        -- the next batch_size keys after the last one, updated once each
-        EXECUTE format('WITH b AS (SELECT %1$I AS k FROM %2$s WHERE $1 IS NULL OR %1$I > $1::%3$s ORDER BY %1$I LIMIT %4$s), '
-                       'u AS (UPDATE %2$s t SET %5$s FROM b WHERE t.%1$I = b.k RETURNING 1) '
-                       'SELECT (SELECT count(*) FROM u), (SELECT max(k)::text FROM b)',
-                       pk, relation, pk_type, batch_size, sets)
-            INTO n, last_key USING last_key;
-        EXIT WHEN n = 0;
-        total := total + n;
+        SELECT b.changed, b.last_key INTO n, last_key
+        FROM steward.anonymize_batch(relation, batch_size, confirm, last_key) b;
+        EXIT WHEN n OPERATOR(pg_catalog.=) 0::bigint;
+        total := total OPERATOR(pg_catalog.+) n;
         COMMIT;
         RAISE NOTICE 'anonymized % rows of %', total, relation;
     END LOOP;
