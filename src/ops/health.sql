@@ -238,6 +238,31 @@ BEGIN
       AND has_column_privilege(g.oid, m.relation, c.column_name, 'SELECT')
     GROUP BY m.relation, m.view, g.rolname;
 
+    -- masking: a masked view that is gone (dropped with CASCADE by an
+    -- ALTER TABLE of another role than the owner) or that lacks columns of
+    -- its table (added by another role): the owner has to run mask_apply
+    RETURN QUERY
+    SELECT 'warning'::text, 'masking'::text, 'MSK002'::text, m.relation::text,
+           CASE WHEN v.oid IS NULL
+                THEN format('the masked view of %s is gone: readers of the masked view get an error', m.relation)
+                ELSE format('the masked view %s lacks columns of %s (%s): it was not regenerated after the table changed',
+                            v.oid::regclass, m.relation,
+                            (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+                             FROM pg_attribute a
+                             WHERE a.attrelid = m.relation AND a.attnum > 0 AND NOT a.attisdropped
+                               AND NOT EXISTS (SELECT FROM pg_attribute b WHERE b.attrelid = v.oid AND b.attname = a.attname)))
+           END,
+           format('As the table''s owner: SELECT steward.mask_apply(%L);', m.relation::text)
+    FROM steward.mask_views m
+    JOIN pg_class t ON t.oid = m.relation
+    JOIN pg_namespace n ON n.oid = t.relnamespace
+    LEFT JOIN pg_class v ON v.oid = m.view
+    WHERE n.nspname = ANY (nsps)
+      AND (v.oid IS NULL
+           OR EXISTS (SELECT FROM pg_attribute a
+                      WHERE a.attrelid = m.relation AND a.attnum > 0 AND NOT a.attisdropped
+                        AND NOT EXISTS (SELECT FROM pg_attribute b WHERE b.attrelid = v.oid AND b.attname = a.attname)));
+
     -- existing rows: the first 1,000 of each table with rules, within a
     -- budget of 2 seconds in all (the tables left are named, VAL005);
     -- tables the caller cannot read are left out
