@@ -664,8 +664,11 @@ remove_dot_segments(const char *in, int len)
 			c += strlen(c);
 		else
 		{
-			const char *next = strchr(c + 1, '/');
-			int			n = next ? next - c : strlen(c);
+			/* the segment, up to the next "/" (or the end) */
+			int			n = 1;
+
+			while (c[n] != '\0' && c[n] != '/')
+				n++;
 
 			appendBinaryStringInfo(&out, c, n);
 			c += n;
