@@ -1112,8 +1112,9 @@ static const char iso3166_alpha3[] =
  * 2025-03-31).  ANG, which XCG replaces, stays until the list drops it.
  * The list includes the fund codes (BOV, CHE, CHW, CLF, COU, MXV, USN,
  * UYI, UYW), the precious metals (XAU, XAG, XPD, XPT), the SDR (XDR), the
- * bond market and ADB units (XBA..XBD, XSU, XUA), and XTS (testing) and
- * XXX (no currency), which A.1 lists too.
+ * bond market and ADB units (XBA..XBD, XSU, XUA), and the codes for
+ * testing (XTS) and for "no currency" (the triple-X code), which A.1 lists
+ * too.
  */
 static const char iso4217_alpha[] =
 	"AED" "AFN" "ALL" "AMD" "ANG" "AOA" "ARS" "AUD" "AWG" "AZN" "BAM" "BBD"

@@ -140,7 +140,7 @@ extern bool fmt_is_iso_country(const char *s, size_t len);
 /*
  * fmt_is_iso_currency: ISO 4217 alphabetic code from list A.1 (current
  * currencies and funds, including the X-codes such as XAU, XDR, XTS and
- * XXX), uppercase.
+ * the "no currency" code), uppercase.
  */
 extern bool fmt_is_iso_currency(const char *s, size_t len);
 
