@@ -34,7 +34,9 @@ OBJS = \
 	src/validate/formats_sql.o \
 	src/validate/jsonschema.o \
 	src/validate/rules.o \
-	src/mask/mask.o
+	src/mask/mask.o \
+	src/privacy/privacy.o \
+	src/privacy/retention.o
 
 # The install script is generated from the per-capability SQL pieces, in
 # this order (a later piece may use what an earlier one created).
@@ -52,6 +54,9 @@ SQL_PIECES = \
 	src/validate/rules.sql \
 	src/mask/mask.sql \
 	src/mask/rules.sql \
+	src/privacy/privacy.sql \
+	src/privacy/consent.sql \
+	src/privacy/retention.sql \
 	src/ops/status.sql \
 	src/ops/health.sql \
 	src/ops/report.sql
@@ -59,7 +64,7 @@ SQL_PIECES = \
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), in order.
-REGRESS = install context context_privileges rls_token rls_templates rls_lint audit audit_tamper audit_purge versioning notify health report status validate_formats jsonschema validate_rules jsonschema_random mask_functions mask_rules mask_anonymize
+REGRESS = install context context_privileges rls_token rls_templates rls_lint audit audit_tamper audit_purge versioning notify health report status validate_formats jsonschema validate_rules jsonschema_random mask_functions mask_rules mask_anonymize privacy_erase privacy_consent privacy_retention
 # isolation specs (test/isolation/specs/NAME.spec)
 ISOLATION = context_sessions rls_tenants audit_concurrency versioning_race notify_listen validate_sessions
 ISOLATION_OPTS = --inputdir=test/isolation

@@ -42,6 +42,8 @@ _PG_init(void)
 	steward_audit_sealer_init();
 	steward_status_init();
 	steward_mask_init();
+	steward_privacy_init();
+	steward_retention_init();
 
 	MarkGUCPrefixReserved("steward");
 }

@@ -27,6 +27,10 @@ extern void steward_audit_sealer_init(void);
 /* src/mask/mask.c */
 extern void steward_mask_init(void);
 
+/* src/privacy/privacy.c, src/privacy/retention.c */
+extern void steward_privacy_init(void);
+extern void steward_retention_init(void);
+
 /* src/ops/status.c */
 extern void steward_status_init(void);
 

@@ -853,7 +853,8 @@ BEGIN
         END IF;
         IF r.redacted IS NOT NULL AND NOT EXISTS (
                SELECT 1 FROM steward.audit_log x
-               WHERE x.operation = 'AUDIT REDACT' AND (x.detail ->> 'event_id')::bigint = r.id) THEN
+               WHERE x.operation = 'AUDIT REDACT'
+                 AND ((x.detail ->> 'event_id')::bigint = r.id OR x.detail -> 'event_ids' @> to_jsonb(r.id))) THEN
             first_broken := r.id;
             reason := 'the record is marked redacted, but no redaction of it was recorded';
             RETURN NEXT;

@@ -54,7 +54,7 @@ COMMENT ON FUNCTION steward.token_claims(text) IS
 
 CREATE TABLE steward.rls_templates (
     relation    regclass    NOT NULL,
-    template    text        NOT NULL CHECK (template IN ('tenant', 'owner', 'roles')),
+    template    text        NOT NULL CHECK (template IN ('tenant', 'owner', 'roles', 'consent')),
     options     jsonb       NOT NULL DEFAULT '{}',
     applied_by  name        NOT NULL DEFAULT current_user,
     applied_at  timestamptz NOT NULL DEFAULT now(),
@@ -64,7 +64,7 @@ CREATE TABLE steward.rls_templates (
 COMMENT ON TABLE steward.rls_templates IS
   'Policy templates applied per table (see steward.policy_tenant, policy_owner, policy_roles); kept by pg_dump';
 COMMENT ON COLUMN steward.rls_templates.relation IS 'The protected table';
-COMMENT ON COLUMN steward.rls_templates.template IS 'tenant, owner or roles';
+COMMENT ON COLUMN steward.rls_templates.template IS 'tenant, owner, roles or consent';
 COMMENT ON COLUMN steward.rls_templates.options IS 'The template''s options: column, commands, force, roles per command';
 COMMENT ON COLUMN steward.rls_templates.applied_by IS 'Role that applied the template';
 COMMENT ON COLUMN steward.rls_templates.applied_at IS 'When the template was last applied';
@@ -125,7 +125,7 @@ DECLARE
     accessor text;
     roles text[];
 BEGIN
-    IF template IN ('tenant', 'owner') THEN
+    IF template IN ('tenant', 'owner', 'consent') THEN
         IF NOT command = ANY (steward.rls_template_commands(options)) THEN
             RETURN NULL;
         END IF;
@@ -144,6 +144,11 @@ BEGIN
         -- compare with the operator an index on the column supports (citext's
         -- own =, not text's), and cast to the type without its size so that
         -- a too-long value is never truncated into a match
+        -- consent: the person in the column consents to the purpose
+        IF template = 'consent' THEN
+            RETURN format('coalesce(steward.has_consent(%L, %I::text, %L), false)',
+                          options ->> 'subject', col, options ->> 'purpose');
+        END IF;
         eqop := steward.type_equality(coltype);
         IF eqop IS NULL THEN
             RAISE EXCEPTION 'column "%" of % has no equality operator for a btree index', col, relation
@@ -263,7 +268,7 @@ BEGIN
                 HINT = 'Commands are select, insert, update and delete.';
         END IF;
     END IF;
-    IF template IN ('tenant', 'owner') THEN
+    IF template IN ('tenant', 'owner', 'consent') THEN
         SELECT a.attnum, a.atttypid INTO colnum, coltype FROM pg_catalog.pg_attribute a
         WHERE a.attrelid = relation AND a.attname = (options ->> 'column')
           AND a.attnum > 0 AND NOT a.attisdropped;
@@ -271,7 +276,7 @@ BEGIN
             RAISE EXCEPTION 'column "%" of % does not exist', options ->> 'column', relation
                 USING ERRCODE = 'undefined_column';
         END IF;
-        IF steward.type_equality(coltype) IS NULL THEN
+        IF template <> 'consent' AND steward.type_equality(coltype) IS NULL THEN
             RAISE EXCEPTION 'column "%" of % has no equality operator for a btree index',
                 options ->> 'column', relation USING ERRCODE = 'undefined_function';
         END IF;

@@ -1,0 +1,1380 @@
+-- ---------------------------------------------------------------------
+-- Privacy (GDPR): subjects, the subject map, personal-data declarations,
+-- legal holds, export, erasure with receipts, replay after a restore, and
+-- the log of data-subject requests.  See docs/privacy.md.
+--
+-- Export and erasure run with the caller's rights (SECURITY INVOKER): the
+-- caller needs EXECUTE on them (PUBLIC has none; steward.privacy_grant()
+-- grants it) and the table privileges the work needs, and row-level
+-- security applies to the caller.  Running them as a superuser would run
+-- every table owner's triggers as a superuser.  What the caller cannot
+-- write directly (receipts, the audit log, consents) goes through small
+-- SECURITY DEFINER functions that privacy_grant() also grants.
+-- ---------------------------------------------------------------------
+
+-- ---- configuration (kept by pg_dump; written through the *_write
+-- ---- functions, which check that the caller owns the table concerned)
+
+CREATE TABLE steward.subjects (
+    name        text        PRIMARY KEY CHECK (name ~ '^[a-z][a-z0-9_]{0,62}$'),
+    root_table  regclass    NOT NULL,
+    key_column  name        NOT NULL,
+    defined_by  name        NOT NULL,
+    defined_at  timestamptz NOT NULL
+);
+
+COMMENT ON TABLE steward.subjects IS
+  'Kinds of data subject (steward.subject_define): the table that holds one row per person and its key column; kept by pg_dump';
+
+SELECT pg_catalog.pg_extension_config_dump('steward.subjects', '');
+REVOKE ALL ON steward.subjects FROM PUBLIC;
+GRANT SELECT ON steward.subjects TO PUBLIC;
+
+CREATE TABLE steward.subject_links (
+    subject     text        NOT NULL,
+    relation    regclass    NOT NULL,
+    column_name name        NOT NULL,
+    via         regclass    NOT NULL,
+    via_column  name        NOT NULL,
+    json_path   text[],
+    defined_by  name        NOT NULL,
+    defined_at  timestamptz NOT NULL,
+    PRIMARY KEY (subject, relation, column_name)
+);
+
+COMMENT ON TABLE steward.subject_links IS
+  'Links without a foreign key (steward.subject_link): relation.column_name (or a field of it, json_path) holds via.via_column; kept by pg_dump';
+
+SELECT pg_catalog.pg_extension_config_dump('steward.subject_links', '');
+REVOKE ALL ON steward.subject_links FROM PUBLIC;
+GRANT SELECT ON steward.subject_links TO PUBLIC;
+
+CREATE TABLE steward.personal_columns (
+    relation    regclass    NOT NULL,
+    column_name name        NOT NULL,
+    category    text        NOT NULL,
+    on_erase    text        NOT NULL CHECK (on_erase IN ('delete', 'anonymize', 'keep')),
+    mask        regproc,
+    declared_by name        NOT NULL,
+    declared_at timestamptz NOT NULL,
+    PRIMARY KEY (relation, column_name)
+);
+
+COMMENT ON TABLE steward.personal_columns IS
+  'Columns declared as personal data (steward.personal_data): category and what erasure does; kept by pg_dump';
+
+SELECT pg_catalog.pg_extension_config_dump('steward.personal_columns', '');
+REVOKE ALL ON steward.personal_columns FROM PUBLIC;
+GRANT SELECT ON steward.personal_columns TO PUBLIC;
+
+CREATE TABLE steward.subject_holds (
+    relation     regclass    PRIMARY KEY,
+    reason       text        NOT NULL,
+    keep         interval,
+    age_column   name,
+    until_column name,
+    action       text        NOT NULL CHECK (action IN ('anonymize', 'refuse')),
+    declared_by  name        NOT NULL,
+    declared_at  timestamptz NOT NULL
+);
+
+COMMENT ON TABLE steward.subject_holds IS
+  'Legal holds (steward.subject_hold): rows of the table kept (anonymized) or the erasure refused while the hold lasts; kept by pg_dump';
+
+SELECT pg_catalog.pg_extension_config_dump('steward.subject_holds', '');
+REVOKE ALL ON steward.subject_holds FROM PUBLIC;
+GRANT SELECT ON steward.subject_holds TO PUBLIC;
+
+CREATE FUNCTION steward.subject_write(root_table regclass, name text, key_column name)
+RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'steward_subject_write';
+COMMENT ON FUNCTION steward.subject_write(regclass, text, name) IS
+  'Internal: record a subject (NULL key_column: forget it and its links); the caller must own the root table';
+
+CREATE FUNCTION steward.subject_link_write(relation regclass, subject text, column_name name,
+                                           via regclass, via_column name, json_path text[])
+RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'steward_subject_link_write';
+COMMENT ON FUNCTION steward.subject_link_write(regclass, text, name, regclass, name, text[]) IS
+  'Internal: record a declared link (NULL via: forget it); the caller must own the table';
+
+CREATE FUNCTION steward.personal_data_write(relation regclass, column_name name, category text,
+                                            on_erase text, mask regproc)
+RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'steward_personal_data_write';
+COMMENT ON FUNCTION steward.personal_data_write(regclass, name, text, text, regproc) IS
+  'Internal: record a personal-data declaration (NULL category: forget it); the caller must own the table';
+
+CREATE FUNCTION steward.subject_hold_write(relation regclass, reason text, keep interval,
+                                           age_column name, until_column name, action text)
+RETURNS void LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'steward_subject_hold_write';
+COMMENT ON FUNCTION steward.subject_hold_write(regclass, text, interval, name, name, text) IS
+  'Internal: record a legal hold (NULL reason: lift it); the caller must own the table';
+
+CREATE FUNCTION steward.privacy_key_hash(subject text, key text)
+RETURNS text
+LANGUAGE c STABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'steward_privacy_key_hash';
+
+COMMENT ON FUNCTION steward.privacy_key_hash(text, text) IS
+  'HMAC-SHA256 of a subject''s key under steward.privacy_key (hex): how receipts and requests name a person without holding the key';
+REVOKE EXECUTE ON FUNCTION steward.privacy_key_hash(text, text) FROM PUBLIC;
+
+-- A table's column, checked: returns its number, type and NOT NULL.
+CREATE FUNCTION steward.privacy_column(relation regclass, column_name name,
+                                       OUT attnum smallint, OUT atttypid oid, OUT attnotnull boolean)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF relation IS NULL OR column_name IS NULL THEN
+        RAISE EXCEPTION 'table and column must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = relation AND c.relkind IN ('r', 'p')) THEN
+        RAISE EXCEPTION '% is not a table', relation USING ERRCODE = 'wrong_object_type';
+    END IF;
+    IF EXISTS (SELECT FROM pg_class c WHERE c.oid = relation AND c.relispartition) THEN
+        RAISE EXCEPTION '% is a partition', relation USING ERRCODE = 'wrong_object_type',
+            HINT = 'Declare it on the partitioned table: its partitions are one unit.';
+    END IF;
+    SELECT a.attnum, a.atttypid, a.attnotnull INTO attnum, atttypid, attnotnull
+    FROM pg_attribute a
+    WHERE a.attrelid = relation AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of % does not exist', column_name, relation USING ERRCODE = 'undefined_column';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION steward.privacy_column(regclass, name) IS
+  'Internal: a column of a (non-partition) table, checked, with its number, type and NOT NULL';
+
+-- The statements that read or change the user's tables run with the
+-- caller's search_path (user_path), as if the caller ran them: the tables'
+-- triggers, defaults and policies may name objects unqualified.  The rest
+-- of pg_steward's code runs with search_path pinned; a NULL path pins it.
+CREATE FUNCTION steward.privacy_use_path(user_path text)
+RETURNS void
+LANGUAGE sql VOLATILE
+AS $$
+  SELECT pg_catalog.set_config('search_path', coalesce(user_path, 'pg_catalog, pg_temp'), true)
+$$;
+
+COMMENT ON FUNCTION steward.privacy_use_path(text) IS
+  'Internal: switch search_path (transaction-local, undone when the calling function returns) to the caller''s for statements on user tables, or back to pg_catalog, pg_temp';
+
+-- ---- subjects and links
+
+CREATE FUNCTION steward.subject_define(name text, root_table regclass, key_column name DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    old regclass;
+BEGIN
+    IF name IS NULL OR name !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid subject name %', coalesce(quote_literal(name), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A subject''s name is lower-case letters, digits and underscores, starting with a letter (e.g. customer).';
+    END IF;
+    IF root_table IS NULL THEN
+        RAISE EXCEPTION 'root_table must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- the key defaults to the single-column primary key
+    IF key_column IS NULL THEN
+        SELECT a.attname INTO key_column
+        FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+        WHERE i.indrelid = root_table AND i.indisprimary AND i.indnkeyatts = 1;
+        IF key_column IS NULL THEN
+            RAISE EXCEPTION '% has no single-column primary key', root_table
+                USING ERRCODE = 'invalid_parameter_value', HINT = 'Name the key column.';
+        END IF;
+    END IF;
+    PERFORM steward.privacy_column(root_table, key_column);
+    IF NOT EXISTS (SELECT FROM pg_index i
+                   WHERE i.indrelid = root_table AND i.indisunique AND i.indnkeyatts = 1
+                     AND i.indkey[0] = (steward.privacy_column(root_table, key_column)).attnum
+                     AND i.indpred IS NULL) THEN
+        RAISE EXCEPTION 'column "%" of % is not unique', key_column, root_table
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A subject''s key names one row of its root table.',
+                  HINT = 'Use the primary key, or add a unique index on the column.';
+    END IF;
+    -- redefining a subject rooted elsewhere needs that table's owner too
+    SELECT s.root_table INTO old FROM steward.subjects s WHERE s.name = subject_define.name;
+    IF old IS NOT NULL AND old <> root_table THEN
+        PERFORM steward.subject_write(old, name, NULL);
+    END IF;
+    PERFORM steward.subject_write(root_table, name, key_column);
+END
+$$;
+
+COMMENT ON FUNCTION steward.subject_define(text, regclass, name) IS
+  'Define a kind of data subject: the table with one row per person and its unique key column (default: the primary key)';
+
+CREATE FUNCTION steward.subject_drop(name text)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    root regclass;
+BEGIN
+    SELECT s.root_table INTO root FROM steward.subjects s WHERE s.name = subject_drop.name;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM steward.subject_write(root, name, NULL);
+    RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION steward.subject_drop(text) IS
+  'Forget a subject and its declared links (false if there was none); needs the root table''s owner';
+
+CREATE FUNCTION steward.subject_get(name text)
+RETURNS steward.subjects
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s steward.subjects;
+BEGIN
+    IF name IS NULL THEN
+        RAISE EXCEPTION 'subject must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT * INTO s FROM steward.subjects x WHERE x.name = subject_get.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'subject "%" does not exist', name USING ERRCODE = 'undefined_object',
+            HINT = 'Define it with steward.subject_define().';
+    END IF;
+    RETURN s;
+END
+$$;
+
+COMMENT ON FUNCTION steward.subject_get(text) IS 'Internal: a subject''s definition, or an error naming it';
+
+CREATE FUNCTION steward.subject_link(name text, relation regclass, column_name name,
+                                     via regclass DEFAULT NULL, via_column name DEFAULT NULL,
+                                     json_path text[] DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s steward.subjects := steward.subject_get(name);
+    col record;
+BEGIN
+    via := coalesce(via, s.root_table);
+    IF via_column IS NULL THEN
+        via_column := CASE WHEN via = s.root_table THEN s.key_column END;
+        IF via_column IS NULL THEN
+            SELECT a.attname INTO via_column
+            FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+            WHERE i.indrelid = via AND i.indisprimary AND i.indnkeyatts = 1;
+        END IF;
+        IF via_column IS NULL THEN
+            RAISE EXCEPTION '% has no single-column primary key', via
+                USING ERRCODE = 'invalid_parameter_value', HINT = 'Name via_column.';
+        END IF;
+    END IF;
+    col := steward.privacy_column(relation, column_name);
+    PERFORM steward.privacy_column(via, via_column);
+    IF json_path IS NOT NULL THEN
+        IF col.atttypid <> 'jsonb'::regtype THEN
+            RAISE EXCEPTION 'column "%" of % is not jsonb, so it has no json_path', column_name, relation
+                USING ERRCODE = 'datatype_mismatch';
+        END IF;
+        IF cardinality(json_path) = 0 OR array_position(json_path, NULL) IS NOT NULL THEN
+            RAISE EXCEPTION 'json_path must be a non-empty array of keys' USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END IF;
+    IF relation = via THEN
+        RAISE EXCEPTION 'a link joins two different tables' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM steward.subject_link_write(relation, name, column_name, via, via_column, json_path);
+END
+$$;
+
+COMMENT ON FUNCTION steward.subject_link(text, regclass, name, regclass, name, text[]) IS
+  'Declare a link without a foreign key: relation.column_name (or the field json_path of a jsonb column) holds via.via_column (default: the subject''s key)';
+
+CREATE FUNCTION steward.subject_unlink(name text, relation regclass, column_name name)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT steward.subject_link_write(relation, name, column_name, NULL, NULL, NULL)
+$$;
+
+COMMENT ON FUNCTION steward.subject_unlink(text, regclass, name) IS 'Forget a declared link';
+
+-- ---- personal data and holds
+
+CREATE FUNCTION steward.personal_data(relation regclass, column_name name, category text,
+                                      on_erase text DEFAULT 'delete', mask regproc DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    col record;
+    fn record;
+BEGIN
+    col := steward.privacy_column(relation, column_name);
+    IF category IS NULL OR btrim(category) = '' THEN
+        RAISE EXCEPTION 'category must not be empty' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'For example identity, contact, financial, location, online identifier, health.';
+    END IF;
+    IF on_erase IS NULL OR on_erase NOT IN ('delete', 'anonymize', 'keep') THEN
+        RAISE EXCEPTION 'on_erase must be delete, anonymize or keep' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- an erasure runs the mask with the rights of whoever erases: only
+    -- pg_steward's own masking functions, never code a table owner wrote
+    IF mask IS NOT NULL THEN
+        SELECT p.pronargs, p.proargtypes[0] AS argtype, p.prorettype, n.nspname INTO fn
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.oid = mask;
+        IF fn.nspname <> 'steward' OR NOT (mask::text ~ '^steward\.(mask_|pseudo_)') THEN
+            RAISE EXCEPTION 'mask must be one of pg_steward''s masking functions (steward.mask_* or steward.pseudo_*)'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF fn.pronargs <> 1 THEN
+            RAISE EXCEPTION 'mask % takes % arguments; an erasure calls it with the column alone', mask, fn.pronargs
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Use a one-argument mask such as steward.mask_email or steward.pseudo_email.';
+        END IF;
+    END IF;
+    PERFORM steward.personal_data_write(relation, column_name, category, on_erase, mask);
+END
+$$;
+
+COMMENT ON FUNCTION steward.personal_data(regclass, name, text, text, regproc) IS
+  'Declare a column as personal data: its category and what an erasure does to it (delete the row, anonymize the value, keep it); mask: a one-argument steward.mask_*/pseudo_* function for anonymizing';
+
+CREATE FUNCTION steward.personal_data_drop(relation regclass, column_name name)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT steward.personal_data_write(relation, column_name, NULL, NULL, NULL)
+$$;
+
+COMMENT ON FUNCTION steward.personal_data_drop(regclass, name) IS 'Forget a personal-data declaration';
+
+CREATE FUNCTION steward.subject_hold(relation regclass, reason text, keep interval DEFAULT NULL,
+                                     age_column name DEFAULT NULL, until_column name DEFAULT NULL,
+                                     action text DEFAULT 'anonymize')
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t oid;
+BEGIN
+    IF reason IS NULL OR btrim(reason) = '' THEN
+        RAISE EXCEPTION 'a hold needs a reason' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'For example: invoices are kept 10 years (tax law).';
+    END IF;
+    IF action IS NULL OR action NOT IN ('anonymize', 'refuse') THEN
+        RAISE EXCEPTION 'action must be anonymize or refuse' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF (keep IS NULL) <> (age_column IS NULL) THEN
+        RAISE EXCEPTION 'keep and age_column go together' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'keep => ''10 years'', age_column => ''issued_at'': a row is held until issued_at + 10 years.';
+    END IF;
+    IF keep IS NOT NULL AND until_column IS NOT NULL THEN
+        RAISE EXCEPTION 'a hold lasts either keep after age_column or until until_column' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF keep IS NOT NULL AND keep < interval '0' THEN
+        RAISE EXCEPTION 'keep must not be negative' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOREACH t IN ARRAY ARRAY[(steward.privacy_column(relation, coalesce(age_column, until_column))).atttypid]
+    LOOP
+        IF coalesce(age_column, until_column) IS NOT NULL
+           AND t NOT IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype) THEN
+            RAISE EXCEPTION 'column "%" of % is not a date or timestamp', coalesce(age_column, until_column), relation
+                USING ERRCODE = 'datatype_mismatch';
+        END IF;
+    END LOOP;
+    PERFORM steward.subject_hold_write(relation, reason, keep, age_column, until_column, action);
+EXCEPTION WHEN null_value_not_allowed THEN
+    -- neither column given: a hold on every row, for good
+    IF age_column IS NULL AND until_column IS NULL THEN
+        PERFORM steward.privacy_column(relation, (SELECT a.attname FROM pg_attribute a
+                                                  WHERE a.attrelid = relation AND a.attnum > 0
+                                                    AND NOT a.attisdropped ORDER BY a.attnum LIMIT 1));
+        PERFORM steward.subject_hold_write(relation, reason, keep, age_column, until_column, action);
+    ELSE
+        RAISE;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION steward.subject_hold(regclass, text, interval, name, name, text) IS
+  'Legal hold on a table''s rows (e.g. invoices kept 10 years): for good, keep after age_column, or until until_column; erasure anonymizes held rows instead of deleting them (action anonymize) or is refused (action refuse)';
+
+CREATE FUNCTION steward.subject_hold_drop(relation regclass)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT steward.subject_hold_write(relation, NULL, NULL, NULL, NULL, NULL)
+$$;
+
+COMMENT ON FUNCTION steward.subject_hold_drop(regclass) IS 'Lift a table''s legal hold';
+
+-- The condition under which a row of a held table is held (SQL over the
+-- table's columns, alias t), or NULL when the table has no hold.
+CREATE FUNCTION steward.privacy_hold_condition(relation regclass)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE WHEN h.until_column IS NOT NULL THEN format('coalesce(t.%I >= now(), false)', h.until_column)
+              WHEN h.age_column IS NOT NULL THEN format('coalesce(t.%I + %L::interval >= now(), false)', h.age_column, h.keep)
+              ELSE 'true' END
+  FROM steward.subject_holds h WHERE h.relation = privacy_hold_condition.relation
+$$;
+
+COMMENT ON FUNCTION steward.privacy_hold_condition(regclass) IS
+  'Internal: the SQL condition (over alias t) under which a row of the table is held, NULL without a hold';
+
+-- What an erasure writes into a column it anonymizes: the declared mask,
+-- else NULL, else a constant of the type (steward.mask_redact), else for a
+-- unique text column a random marker (two erased rows must not collide).
+CREATE FUNCTION steward.privacy_anonymizer(relation regclass, column_name name)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE
+           WHEN p.mask IS NOT NULL THEN format('%s(t.%I)', p.mask, a.attname)
+           WHEN NOT a.attnotnull THEN 'NULL'
+           WHEN ty.typcategory = 'S' AND EXISTS (SELECT FROM pg_index i
+                                                  WHERE i.indrelid = a.attrelid AND i.indisunique
+                                                    AND a.attnum = ANY (i.indkey::int2[]))
+             THEN format('(%L || md5(random()::text))::%s', 'erased-', format_type(a.atttypid, a.atttypmod))
+           ELSE format('steward.mask_redact(t.%I)', a.attname)
+         END
+  FROM pg_attribute a
+  JOIN pg_type ty ON ty.oid = a.atttypid
+  LEFT JOIN steward.personal_columns p ON p.relation = a.attrelid AND p.column_name = a.attname
+  WHERE a.attrelid = privacy_anonymizer.relation AND a.attname = privacy_anonymizer.column_name
+    AND NOT a.attisdropped
+$$;
+
+COMMENT ON FUNCTION steward.privacy_anonymizer(regclass, name) IS
+  'Internal: the SQL expression (over alias t) an erasure writes into an anonymized column';
+
+-- Whether a column still needs anonymizing (SQL over alias t): anonymizing
+-- twice changes nothing, so erasing again or a second retention run is a
+-- no-op.  A mask function is taken as done when applying it again gives
+-- the same value.
+CREATE FUNCTION steward.privacy_pending(relation regclass, column_name name)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE WHEN e = 'NULL' THEN format('t.%I IS NOT NULL', column_name)
+              WHEN e LIKE '(''erased-''%' THEN format('t.%I::text NOT LIKE %L', column_name, 'erased-%')
+              ELSE format('t.%I IS DISTINCT FROM %s', column_name, e) END
+  FROM (SELECT steward.privacy_anonymizer(relation, column_name) AS e) x
+$$;
+
+COMMENT ON FUNCTION steward.privacy_pending(regclass, name) IS
+  'Internal: the SQL condition (over alias t) under which a column of a row is not yet anonymized';
+
+CREATE VIEW steward.personal_data_map AS
+  SELECT p.relation, p.column_name, p.category, p.on_erase, p.mask,
+         h.reason AS hold_reason, p.declared_by, p.declared_at
+  FROM steward.personal_columns p
+  LEFT JOIN steward.subject_holds h ON h.relation = p.relation;
+
+COMMENT ON VIEW steward.personal_data_map IS
+  'Declared personal data: each column, its category, what erasure does to it, and its table''s legal hold';
+GRANT SELECT ON steward.personal_data_map TO PUBLIC;
+
+-- ---- the subject map
+
+CREATE TYPE steward.subject_edge AS (
+    node           integer,
+    depth          integer,
+    relation       regclass,
+    parent_node    integer,
+    parent         regclass,
+    link           text,
+    columns        name[],
+    parent_columns name[],
+    json_path      text[]
+);
+
+COMMENT ON TYPE steward.subject_edge IS
+  'One way to reach a table of a subject''s data: from parent (node parent_node), rows of relation whose columns match the parent rows'' parent_columns';
+
+-- Walks the foreign keys from the root, breadth first, level by level:
+-- tables that reference a table of the map (their rows are the subject's),
+-- declared links, then tables that a table of the map references and that
+-- hold declared personal data (an address; their rows are the subject's
+-- only when nobody else references them, which erasure checks).  A
+-- partition's foreign key counts for its partitioned table: the table is
+-- one unit even when only some partitions carry the key.  A table comes
+-- once, at the first level that reaches it; edges from the same level
+-- above are all kept (each adds rows), edges back up are not followed.
+CREATE FUNCTION steward.subject_map(name text)
+RETURNS SETOF steward.subject_edge
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s steward.subjects := steward.subject_get(name);
+    nodes regclass[] := ARRAY[s.root_table];
+    depths integer[] := ARRAY[0];
+    kinds text[] := ARRAY['root'];
+    d integer := 0;
+    i integer;
+    j integer;
+    e steward.subject_edge;
+    r record;
+    pass integer;
+BEGIN
+    e := ROW(1, 0, s.root_table, NULL, NULL, 'root', ARRAY[s.key_column], NULL, NULL);
+    RETURN NEXT e;
+    LOOP
+        EXIT WHEN NOT d = ANY (depths);
+        FOR pass IN 1..2 LOOP
+            FOR i IN 1..cardinality(nodes) LOOP
+                CONTINUE WHEN depths[i] <> d OR kinds[i] = 'referenced';
+                FOR r IN
+                    -- pass 1: foreign keys to this table, and declared links
+                    SELECT * FROM (
+                        SELECT DISTINCT coalesce(pg_partition_root(c.conrelid), c.conrelid)::regclass AS rel,
+                               'foreign key' AS link,
+                               ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, o)
+                                     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o) AS cols,
+                               ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, o)
+                                     JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o) AS pcols,
+                               NULL::text[] AS path
+                        FROM pg_constraint c
+                        WHERE pass = 1 AND c.contype = 'f' AND c.conparentid = 0
+                          AND coalesce(pg_partition_root(c.confrelid), c.confrelid) = nodes[i]
+                        UNION ALL
+                        SELECT l.relation, 'declared', ARRAY[l.column_name], ARRAY[l.via_column], l.json_path
+                        FROM steward.subject_links l
+                        WHERE pass = 1 AND l.subject = s.name AND l.via = nodes[i]
+                        UNION ALL
+                        -- pass 2: tables with personal data this table references
+                        SELECT DISTINCT coalesce(pg_partition_root(c.confrelid), c.confrelid)::regclass,
+                               'referenced',
+                               ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, o)
+                                     JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o),
+                               ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, o)
+                                     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o),
+                               NULL::text[]
+                        FROM pg_constraint c
+                        WHERE pass = 2 AND c.contype = 'f' AND c.conparentid = 0
+                          AND coalesce(pg_partition_root(c.conrelid), c.conrelid) = nodes[i]
+                          AND EXISTS (SELECT FROM steward.personal_columns p
+                                      WHERE p.relation = coalesce(pg_partition_root(c.confrelid), c.confrelid))
+                    ) x
+                    ORDER BY x.rel::text, x.link, x.cols::text
+                LOOP
+                    CONTINUE WHEN r.rel = nodes[i];
+                    j := array_position(nodes, r.rel);
+                    IF j IS NULL THEN
+                        nodes := nodes || r.rel;
+                        depths := depths || (d + 1);
+                        kinds := kinds || CASE WHEN r.link = 'referenced' THEN 'referenced' ELSE 'child' END;
+                        j := cardinality(nodes);
+                    ELSIF depths[j] <> d + 1 OR (kinds[j] = 'referenced') <> (r.link = 'referenced') THEN
+                        CONTINUE;
+                    END IF;
+                    e := ROW(j, d + 1, r.rel, i, nodes[i], r.link, r.cols, r.pcols, r.path);
+                    RETURN NEXT e;
+                END LOOP;
+            END LOOP;
+        END LOOP;
+        d := d + 1;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION steward.subject_map(text) IS
+  'Every table that holds data of a subject and how it is reached from the root: foreign keys (partitioned tables as one unit), declared links, and referenced tables with personal data';
+
+CREATE FUNCTION steward.subject_discover(name text)
+RETURNS TABLE (relation regclass, column_name name, via regclass, via_column name, reason text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s steward.subjects := steward.subject_get(name);
+    keytype oid := (steward.privacy_column(s.root_table, s.key_column)).atttypid;
+    mapped regclass[] := ARRAY(SELECT DISTINCT m.relation FROM steward.subject_map(name) m);
+    base text := regexp_replace(s.root_table::regclass::text, '^.*\.', '');
+BEGIN
+    base := trim(both '"' from base);
+    -- columns named like the key (customer_id, customers_id, customer) with
+    -- a type that compares with it, outside the map and without a link
+    RETURN QUERY
+    SELECT c.oid::regclass, a.attname, s.root_table, s.key_column,
+           format('named like the key of %s and of a comparable type (%s), but no foreign key or link',
+                  s.root_table, format_type(a.atttypid, NULL))
+    FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+    WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'steward') AND n.nspname !~ '^pg_'
+      AND c.oid <> s.root_table AND NOT c.oid = ANY (mapped)
+      AND a.attname IN (SELECT stem || suffix
+                        FROM unnest(ARRAY[s.name, base, rtrim(base, 's')]) stem,
+                             unnest(ARRAY['', '_' || s.key_column, '_id', '_ref', '_key', '_no', '_number']) suffix)
+      AND (a.atttypid = keytype
+           OR (SELECT t.typcategory FROM pg_type t WHERE t.oid = a.atttypid)
+              = (SELECT t.typcategory FROM pg_type t WHERE t.oid = keytype))
+      AND NOT EXISTS (SELECT FROM steward.subject_links l
+                      WHERE l.subject = s.name AND l.relation = c.oid AND l.column_name = a.attname)
+    ORDER BY 1::text, 2;
+END
+$$;
+
+COMMENT ON FUNCTION steward.subject_discover(text) IS
+  'Suggest links the map lacks: columns outside it named like the subject''s key with a comparable type; it only suggests, never declares';
+
+-- ---- reading a subject's rows
+
+-- The SQL condition selecting the rows of edge e's table reached from the
+-- parent rows (a jsonb array of them, the SQL expression parent_rows), over
+-- alias t.
+CREATE FUNCTION steward.privacy_edge_condition(e steward.subject_edge, parent_rows text)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    child_types text[];
+BEGIN
+    IF e.link = 'declared' THEN
+        IF e.json_path IS NOT NULL THEN
+            RETURN format('(t.%I #>> %L) = ANY (ARRAY(SELECT (p.%I)::text FROM jsonb_populate_recordset(NULL::%s, %s) p))',
+                          e.columns[1], e.json_path, e.parent_columns[1], e.parent, parent_rows);
+        END IF;
+        RETURN format('t.%I = ANY (ARRAY(SELECT (p.%I)::%s FROM jsonb_populate_recordset(NULL::%s, %s) p))',
+                      e.columns[1], e.parent_columns[1],
+                      (SELECT format_type(a.atttypid, NULL) FROM pg_attribute a
+                       WHERE a.attrelid = e.relation AND a.attname = e.columns[1]),
+                      e.parent, parent_rows);
+    END IF;
+    IF cardinality(e.columns) = 1 THEN
+        RETURN format('t.%I = ANY (ARRAY(SELECT p.%I FROM jsonb_populate_recordset(NULL::%s, %s) p))',
+                      e.columns[1], e.parent_columns[1], e.parent, parent_rows);
+    END IF;
+    RETURN format('(%s) IN (SELECT %s FROM jsonb_populate_recordset(NULL::%s, %s) p)',
+                  (SELECT string_agg(format('t.%I', c), ', ' ORDER BY o) FROM unnest(e.columns) WITH ORDINALITY x(c, o)),
+                  (SELECT string_agg(format('p.%I', c), ', ' ORDER BY o) FROM unnest(e.parent_columns) WITH ORDINALITY x(c, o)),
+                  e.parent, parent_rows);
+END
+$$;
+
+COMMENT ON FUNCTION steward.privacy_edge_condition(steward.subject_edge, text) IS
+  'Internal: the condition (over alias t, parent rows as a jsonb array given by an SQL expression) that selects the rows an edge of the subject map reaches';
+
+-- The subject's rows, table by table, in map order: node, table, the rows
+-- (jsonb array) and where they are ("tableoid:ctid" of each).  lock: FOR
+-- UPDATE, so that no row changes between reading and erasing it.
+CREATE FUNCTION steward.privacy_collect(name text, key text, lock boolean, user_path text,
+                                        OUT nodes regclass[], OUT kinds text[],
+                                        OUT row_sets jsonb[], OUT locations text[])
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s steward.subjects := steward.subject_get(name);
+    e steward.subject_edge;
+    edges steward.subject_edge[];
+    n integer;
+    cond text;
+    found_rows jsonb;
+    locs text[];
+    keytype text;
+BEGIN
+    IF key IS NULL THEN
+        RAISE EXCEPTION 'key must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    edges := ARRAY(SELECT m FROM steward.subject_map(name) m);
+    nodes := ARRAY(SELECT DISTINCT ON (m.node) m.relation FROM unnest(edges) m ORDER BY m.node);
+    kinds := ARRAY(SELECT DISTINCT ON (m.node) m.link FROM unnest(edges) m ORDER BY m.node);
+    SELECT format_type(a.atttypid, a.atttypmod) INTO keytype FROM pg_attribute a
+    WHERE a.attrelid = s.root_table AND a.attname = s.key_column;
+    row_sets := array_fill(NULL::jsonb, ARRAY[cardinality(nodes)]);
+    locations := array_fill(NULL::text, ARRAY[cardinality(nodes)]);
+    FOR n IN 1..cardinality(nodes) LOOP
+        IF n = 1 THEN
+            cond := format('t.%I = $2::%s', s.key_column, keytype);
+        ELSE
+            -- each parent's rows are $1 -> its node number
+            SELECT string_agg(steward.privacy_edge_condition(m, format('($1 -> %L)', m.parent_node::text)),
+                              ' OR ' ORDER BY m.parent_node) INTO cond
+            FROM unnest(edges) m
+            WHERE m.node = n AND jsonb_array_length(coalesce(row_sets[m.parent_node], '[]')) > 0;
+            CONTINUE WHEN cond IS NULL;
+        END IF;
+        PERFORM steward.privacy_use_path(user_path);
+        EXECUTE format('SELECT jsonb_agg(to_jsonb(x.r) ORDER BY x.loc), array_agg(x.loc ORDER BY x.loc)
+                        FROM (SELECT t AS r, t.tableoid::oid::text || '':'' || t.ctid::text AS loc
+                              FROM %s t WHERE %s %s) x',
+                       nodes[n], cond, CASE WHEN lock THEN 'FOR UPDATE OF t' ELSE '' END)
+            INTO found_rows, locs
+            USING (SELECT jsonb_object_agg(m.parent_node::text, row_sets[m.parent_node])
+                   FROM unnest(edges) m
+                   WHERE m.node = n AND row_sets[m.parent_node] IS NOT NULL),
+                  key;
+        PERFORM steward.privacy_use_path(NULL);
+        row_sets[n] := coalesce(found_rows, '[]');
+        locations[n] := coalesce(locs, '{}')::text;
+        EXIT WHEN n = 1 AND found_rows IS NULL;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION steward.privacy_collect(text, text, boolean, text) IS
+  'Internal: a subject''s rows, table by table in map order, as jsonb with their locations (optionally locked FOR UPDATE)';
+
+-- ---- export (Art. 15 and 20)
+
+CREATE FUNCTION steward.privacy_export(name text, key text, request_id bigint, user_path text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c record;
+    tables jsonb := '{}';
+    counts jsonb := '{}';
+    n integer;
+    consents jsonb;
+BEGIN
+    c := steward.privacy_collect(name, key, false, user_path);
+    FOR n IN 1..cardinality(c.nodes) LOOP
+        CONTINUE WHEN c.row_sets[n] IS NULL OR jsonb_array_length(c.row_sets[n]) = 0;
+        tables := tables || jsonb_build_object(c.nodes[n]::text, jsonb_build_object(
+                    'link', c.kinds[n],
+                    'categories', coalesce((SELECT jsonb_agg(DISTINCT p.category ORDER BY p.category)
+                                            FROM steward.personal_columns p WHERE p.relation = c.nodes[n]), '[]'),
+                    'rows', c.row_sets[n]));
+        counts := counts || jsonb_build_object(c.nodes[n]::text, jsonb_array_length(c.row_sets[n]));
+    END LOOP;
+    consents := steward.consent_of(name, key);
+    IF request_id IS NOT NULL THEN
+        PERFORM steward.request_complete(request_id, format('exported %s rows from %s tables',
+                  (SELECT coalesce(sum(v::bigint), 0) FROM jsonb_each_text(counts) x(k, v)),
+                  (SELECT count(*) FROM jsonb_object_keys(counts))));
+    END IF;
+    RETURN jsonb_build_object(
+        'subject', name,
+        'key', key,
+        'generated_at', now(),
+        'generated_by', current_user,
+        'found', counts <> '{}',
+        'row_counts', counts,
+        'categories', coalesce((SELECT jsonb_agg(DISTINCT p.category ORDER BY p.category)
+                                FROM steward.personal_columns p
+                                WHERE p.relation = ANY (SELECT c.nodes[k] FROM generate_subscripts(c.nodes, 1) k
+                                                        WHERE jsonb_array_length(coalesce(c.row_sets[k], '[]')) > 0)), '[]'),
+        'tables', tables,
+        'consents', consents);
+END
+$$;
+
+COMMENT ON FUNCTION steward.privacy_export(text, text, bigint, text) IS
+  'Internal: the work of steward.subject_export';
+REVOKE EXECUTE ON FUNCTION steward.privacy_export(text, text, bigint, text) FROM PUBLIC;
+
+-- The entry points have no SET clause: they pass the caller's search_path on.
+CREATE FUNCTION steward.subject_export(name text, key text, request_id bigint DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql
+AS $$
+  SELECT steward.privacy_export(name, key, request_id, pg_catalog.current_setting('search_path'))
+$$;
+
+COMMENT ON FUNCTION steward.subject_export(text, text, bigint) IS
+  'Everything held about one person as one jsonb document: every row of the subject, by table, with counts and categories, and their consents (Art. 15/20); runs with the caller''s rights; completes request_id';
+REVOKE EXECUTE ON FUNCTION steward.subject_export(text, text, bigint) FROM PUBLIC;
+
+CREATE FUNCTION steward.privacy_export_csv(name text, key text, user_path text)
+RETURNS TABLE (relation regclass, csv text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c record;
+    n integer;
+    cols name[];
+BEGIN
+    c := steward.privacy_collect(name, key, false, user_path);
+    FOR n IN 1..cardinality(c.nodes) LOOP
+        CONTINUE WHEN c.row_sets[n] IS NULL OR jsonb_array_length(c.row_sets[n]) = 0;
+        cols := ARRAY(SELECT a.attname FROM pg_attribute a
+                      WHERE a.attrelid = c.nodes[n] AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum);
+        relation := c.nodes[n];
+        -- RFC 4180: a field with a comma, quote or line break is quoted
+        SELECT string_agg(line, E'\r\n' ORDER BY o) || E'\r\n' INTO csv
+        FROM (SELECT 0 AS o, string_agg(steward.privacy_csv_field(x::text), ',' ORDER BY k) AS line
+              FROM unnest(cols) WITH ORDINALITY u(x, k)
+              UNION ALL
+              SELECT r.o, string_agg(steward.privacy_csv_field(r.row ->> col), ',' ORDER BY k)
+              FROM jsonb_array_elements(c.row_sets[n]) WITH ORDINALITY r(row, o),
+                   unnest(cols) WITH ORDINALITY u(col, k)
+              GROUP BY r.o) lines;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION steward.privacy_export_csv(text, text, text) IS
+  'Internal: the work of steward.subject_export_csv';
+REVOKE EXECUTE ON FUNCTION steward.privacy_export_csv(text, text, text) FROM PUBLIC;
+
+CREATE FUNCTION steward.subject_export_csv(name text, key text)
+RETURNS TABLE (relation regclass, csv text)
+LANGUAGE sql
+AS $$
+  SELECT * FROM steward.privacy_export_csv(name, key, pg_catalog.current_setting('search_path'))
+$$;
+
+COMMENT ON FUNCTION steward.subject_export_csv(text, text) IS
+  'The subject''s rows as one CSV document (RFC 4180, with a header) per table; runs with the caller''s rights';
+REVOKE EXECUTE ON FUNCTION steward.subject_export_csv(text, text) FROM PUBLIC;
+
+CREATE FUNCTION steward.privacy_csv_field(value text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE WHEN value IS NULL THEN ''
+              WHEN value ~ '[",\r\n]' OR value <> btrim(value) THEN '"' || replace(value, '"', '""') || '"'
+              ELSE value END
+$$;
+
+COMMENT ON FUNCTION steward.privacy_csv_field(text) IS 'Internal: a CSV field (RFC 4180 quoting; NULL is empty)';
+
+-- ---- erasure (Art. 17)
+
+CREATE TABLE steward.erasure_log (
+    id          bigserial   PRIMARY KEY,
+    subject     text        NOT NULL,
+    key_hash    text        NOT NULL,
+    erased_by   name        NOT NULL,
+    erased_at   timestamptz NOT NULL DEFAULT now(),
+    counts      jsonb       NOT NULL,
+    rules       jsonb       NOT NULL,
+    request_id  bigint
+);
+
+CREATE INDEX erasure_log_subject ON steward.erasure_log (subject, key_hash);
+
+COMMENT ON TABLE steward.erasure_log IS
+  'Erasure receipts: subject, keyed hash of the key (never the key), who, when, per-table counts and the rules applied; append-only, kept by pg_dump';
+COMMENT ON COLUMN steward.erasure_log.key_hash IS 'steward.privacy_key_hash(subject, key): erasure_replay() finds the person again in a restored backup';
+COMMENT ON COLUMN steward.erasure_log.counts IS 'Per table: rows deleted, anonymized, kept (shared), detached; audit records scrubbed; consents removed';
+COMMENT ON COLUMN steward.erasure_log.rules IS 'The holds and anonymizations that applied';
+
+SELECT pg_catalog.pg_extension_config_dump('steward.erasure_log', '');
+SELECT pg_catalog.pg_extension_config_dump('steward.erasure_log_id_seq', '');
+COMMENT ON SEQUENCE steward.erasure_log_id_seq IS 'Ids of erasure receipts';
+REVOKE ALL ON steward.erasure_log FROM PUBLIC;
+
+CREATE FUNCTION steward.erasure_log_write(subject text, key_hash text, counts jsonb, rules jsonb, request_id bigint)
+RETURNS bigint
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+  INSERT INTO steward.erasure_log (subject, key_hash, erased_by, counts, rules, request_id)
+  VALUES (subject, key_hash, session_user, counts, rules, request_id)
+  RETURNING id
+$$;
+
+COMMENT ON FUNCTION steward.erasure_log_write(text, text, jsonb, jsonb, bigint) IS
+  'Internal: write an erasure receipt (called by steward.subject_erase; granted by steward.privacy_grant)';
+REVOKE EXECUTE ON FUNCTION steward.erasure_log_write(text, text, jsonb, jsonb, bigint) FROM PUBLIC;
+
+-- Replace the declared personal columns in the audit records of erased
+-- rows.  The digest keeps covering the originals through their hashes, as
+-- with steward.audit_redact, and the scrub is itself recorded.
+CREATE FUNCTION steward.privacy_audit_scrub(relation regclass, keys jsonb[], columns text[], reason text)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off
+SET max_parallel_workers_per_gather = 0
+AS $$
+DECLARE
+    sch text;
+    tab text;
+    k jsonb;
+    ids bigint[] := '{}';
+    erased CONSTANT jsonb := to_jsonb('[erased]'::text);
+BEGIN
+    SELECT ns.nspname, c.relname INTO sch, tab
+    FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE c.oid = relation;
+    IF tab IS NULL OR columns IS NULL OR cardinality(columns) = 0 OR keys IS NULL THEN
+        RETURN 0;
+    END IF;
+    FOREACH k IN ARRAY keys LOOP
+        WITH changed AS (
+            UPDATE steward.audit_log l
+            SET old_values = CASE WHEN l.old_values ?| columns
+                                  THEN l.old_values || (SELECT jsonb_object_agg(c, erased)
+                                                        FROM unnest(columns) c WHERE l.old_values ? c)
+                                  ELSE l.old_values END,
+                new_values = CASE WHEN l.new_values ?| columns
+                                  THEN l.new_values || (SELECT jsonb_object_agg(c, erased)
+                                                        FROM unnest(columns) c WHERE l.new_values ? c)
+                                  ELSE l.new_values END,
+                redacted = coalesce(l.redacted, '{}')
+                           || CASE WHEN l.old_values ?| columns AND NOT coalesce(l.redacted ? 'old_values', false)
+                                   THEN jsonb_build_object('old_values', steward.audit_value_hash(l.old_values))
+                                   ELSE '{}' END
+                           || CASE WHEN l.new_values ?| columns AND NOT coalesce(l.redacted ? 'new_values', false)
+                                   THEN jsonb_build_object('new_values', steward.audit_value_hash(l.new_values))
+                                   ELSE '{}' END
+            WHERE l.row_hash = (SELECT steward.audit_row_hash(sch, tab, k))
+              AND l.schema_name = sch AND l.table_name = tab AND l.row_key = k
+              -- a value not yet replaced
+              AND EXISTS (SELECT FROM unnest(columns) c
+                          WHERE (l.old_values ? c AND l.old_values -> c <> erased)
+                             OR (l.new_values ? c AND l.new_values -> c <> erased))
+            RETURNING l.id)
+        SELECT ids || coalesce(array_agg(changed.id), '{}') INTO ids FROM changed;
+    END LOOP;
+    IF cardinality(ids) > 0 THEN
+        -- one record of the redaction, naming every record it changed
+        -- (steward.audit_verify looks for it)
+        PERFORM steward.audit_event('AUDIT REDACT', sch, tab,
+                                    jsonb_build_object('reason', reason, 'event_ids', to_jsonb(ids),
+                                                       'columns', to_jsonb(columns)));
+    END IF;
+    RETURN cardinality(ids);
+END
+$$;
+
+COMMENT ON FUNCTION steward.privacy_audit_scrub(regclass, jsonb[], text[], text) IS
+  'Internal: replace the given columns in the audit records of the given rows (called by steward.subject_erase; granted by steward.privacy_grant)';
+REVOKE EXECUTE ON FUNCTION steward.privacy_audit_scrub(regclass, jsonb[], text[], text) FROM PUBLIC;
+
+-- The work of subject_erase and erasure_replay.  A dry run does the same
+-- work and rolls it back (an exception caught below), so it reports the
+-- very counts a real run would have.
+CREATE FUNCTION steward.privacy_erase(name text, key text, dry_run boolean, request_id bigint, receipt boolean,
+                                      user_path text)
+RETURNS TABLE (relation regclass, action text, rows bigint, detail text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s steward.subjects := steward.subject_get(name);
+    keytype text;
+    canon text;
+    hashed_key text;
+    c record;
+    nn integer;
+    n integer;
+    i integer;
+    res_rel regclass[] := '{}';
+    res_act text[] := '{}';
+    res_rows bigint[] := '{}';
+    res_detail text[] := '{}';
+    del text[];
+    anon text[];
+    anon_why text[];
+    held text[];
+    dels text[];
+    anons text[];
+    done boolean[];
+    dep_from integer[];
+    dep_to integer[];
+    hold steward.subject_holds;
+    hcond text;
+    f record;
+    refd text[];
+    k bigint;
+    cols text[];
+    sets text;
+    pk name[];
+    keys jsonb[];
+    counts jsonb := '{}';
+    rules jsonb := '[]';
+    receipt_id bigint;
+    refusal text;
+    nothing boolean := false;
+    kept_whole boolean[];
+    edges steward.subject_edge[];
+BEGIN
+    IF dry_run IS NULL THEN
+        RAISE EXCEPTION 'dry_run must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF key IS NULL THEN
+        RAISE EXCEPTION 'key must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT format_type(a.atttypid, a.atttypmod) INTO keytype FROM pg_attribute a
+    WHERE a.attrelid = s.root_table AND a.attname = s.key_column AND NOT a.attisdropped;
+    -- the key in its canonical form: receipts must match it after a restore
+    EXECUTE format('SELECT ($1::%s)::text', keytype) INTO canon USING key;
+    IF NOT dry_run AND receipt THEN
+        hashed_key := steward.privacy_key_hash(s.name, canon);
+    ELSE
+        BEGIN
+            hashed_key := steward.privacy_key_hash(s.name, canon);
+        EXCEPTION WHEN object_not_in_prerequisite_state OR insufficient_privilege THEN
+            hashed_key := NULL;
+        END;
+    END IF;
+
+    BEGIN
+        c := steward.privacy_collect(s.name, canon, true, user_path);
+        nn := cardinality(c.nodes);
+        IF jsonb_array_length(c.row_sets[1]) = 0 THEN
+            res_rel := ARRAY[s.root_table]; res_act := ARRAY['none']; res_rows := ARRAY[0::bigint];
+            res_detail := ARRAY[format('no %s with %s = %s: nothing to erase', s.name, s.key_column, canon)];
+            nothing := true;
+            RAISE SQLSTATE 'SD001';
+        END IF;
+
+        -- what happens to each table's rows
+        dels := array_fill(NULL::text, ARRAY[nn]);
+        anons := array_fill(NULL::text, ARRAY[nn]);
+        anon_why := array_fill(NULL::text, ARRAY[nn]);
+        kept_whole := array_fill(false, ARRAY[nn]);
+        edges := ARRAY(SELECT m FROM steward.subject_map(s.name) m);
+        FOR n IN 1..nn LOOP
+            del := coalesce(c.locations[n], '{}')::text[];
+            anon := '{}';
+            CONTINUE WHEN cardinality(del) = 0;
+            SELECT * INTO hold FROM steward.subject_holds h WHERE h.relation = c.nodes[n];
+            IF FOUND AND c.kinds[n] <> 'referenced' THEN
+                hcond := steward.privacy_hold_condition(c.nodes[n]);
+                PERFORM steward.privacy_use_path(user_path);
+                EXECUTE format('SELECT array_agg(t.tableoid::oid::text || '':'' || t.ctid::text) FROM %s t
+                                WHERE t.ctid = ANY ($1::tid[]) AND t.tableoid::oid::text || '':'' || t.ctid::text = ANY ($2)
+                                  AND (%s)', c.nodes[n], hcond)
+                    INTO held USING steward.privacy_tids(del), del;
+                PERFORM steward.privacy_use_path(NULL);
+                IF cardinality(held) > 0 THEN
+                    IF hold.action = 'refuse' THEN
+                        refusal := format('%s has %s row(s) of this %s under a legal hold: %s',
+                                          c.nodes[n], cardinality(held), s.name, hold.reason);
+                        IF NOT dry_run THEN
+                            RAISE EXCEPTION 'erasure of % % refused', s.name, canon
+                                USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = refusal,
+                                      HINT = 'Erase when the hold has ended, or change the hold''s action to anonymize.';
+                        END IF;
+                        res_rel := res_rel || c.nodes[n]; res_act := res_act || 'refuse'::text;
+                        res_rows := res_rows || cardinality(held)::bigint; res_detail := res_detail || refusal;
+                    END IF;
+                    anon := held;
+                    del := ARRAY(SELECT x FROM unnest(del) x WHERE NOT x = ANY (held));
+                    anon_why[n] := 'held: ' || hold.reason;
+                    rules := rules || jsonb_build_object('table', c.nodes[n]::text, 'hold', hold.reason,
+                                                         'action', hold.action, 'rows', cardinality(held));
+                END IF;
+            END IF;
+            -- a table whose personal columns are all anonymized or kept keeps its rows
+            IF c.kinds[n] <> 'referenced'
+               AND EXISTS (SELECT FROM steward.personal_columns p WHERE p.relation = c.nodes[n])
+               AND NOT EXISTS (SELECT FROM steward.personal_columns p
+                               WHERE p.relation = c.nodes[n] AND p.on_erase = 'delete') THEN
+                anon := anon || del;
+                del := '{}';
+                anon_why[n] := concat_ws('; ', anon_why[n], 'on_erase: anonymize');
+            -- rows without personal data that belong to rows kept whole
+            -- (an order's lines, when orders are anonymized) stay with them
+            ELSIF c.kinds[n] NOT IN ('root', 'referenced')
+               AND NOT EXISTS (SELECT FROM steward.personal_columns p WHERE p.relation = c.nodes[n])
+               AND NOT EXISTS (SELECT FROM unnest(edges) m
+                               WHERE m.node = n AND NOT coalesce(kept_whole[m.parent_node], false)) THEN
+                anon := anon || del;
+                del := '{}';
+                anon_why[n] := concat_ws('; ', anon_why[n], 'their rows in the parent table are kept');
+            END IF;
+            kept_whole[n] := cardinality(del) = 0;
+            dels[n] := del::text;
+            anons[n] := anon::text;
+        END LOOP;
+
+        -- an order that keeps foreign keys valid: a table after every
+        -- table of the map that references it (in a cycle: deepest first)
+        SELECT array_agg(array_position(c.nodes, coalesce(pg_partition_root(x.conrelid), x.conrelid)::regclass)),
+               array_agg(array_position(c.nodes, coalesce(pg_partition_root(x.confrelid), x.confrelid)::regclass))
+        INTO dep_from, dep_to
+        FROM pg_constraint x
+        WHERE x.contype = 'f' AND x.conparentid = 0
+          AND coalesce(pg_partition_root(x.conrelid), x.conrelid) = ANY (c.nodes)
+          AND coalesce(pg_partition_root(x.confrelid), x.confrelid) = ANY (c.nodes)
+          AND coalesce(pg_partition_root(x.conrelid), x.conrelid) <> coalesce(pg_partition_root(x.confrelid), x.confrelid);
+        done := array_fill(false, ARRAY[nn]);
+        FOR i IN 1..nn LOOP
+            SELECT m INTO n FROM generate_series(nn, 1, -1) m
+            WHERE NOT done[m]
+              AND NOT EXISTS (SELECT FROM generate_subscripts(coalesce(dep_to, '{}'), 1) q
+                              WHERE dep_to[q] = m AND NOT done[dep_from[q]])
+            LIMIT 1;
+            IF n IS NULL THEN
+                SELECT m INTO n FROM generate_series(nn, 1, -1) m WHERE NOT done[m] LIMIT 1;
+            END IF;
+            done[n] := true;
+            del := coalesce(dels[n], '{}')::text[];
+            anon := coalesce(anons[n], '{}')::text[];
+            CONTINUE WHEN cardinality(del) + cardinality(anon) = 0;
+
+            -- rows still referenced by rows that stay
+            FOR f IN
+                SELECT * FROM (
+                SELECT DISTINCT coalesce(pg_partition_root(x.conrelid), x.conrelid)::regclass AS rel,
+                       ARRAY(SELECT a.attname::text FROM unnest(x.conkey) WITH ORDINALITY q(a1, o)
+                             JOIN pg_attribute a ON a.attrelid = x.conrelid AND a.attnum = q.a1 ORDER BY q.o) AS cols,
+                       ARRAY(SELECT a.attname::text FROM unnest(x.confkey) WITH ORDINALITY q(a1, o)
+                             JOIN pg_attribute a ON a.attrelid = x.confrelid AND a.attnum = q.a1 ORDER BY q.o) AS pcols,
+                       (SELECT bool_and(NOT a.attnotnull) FROM unnest(x.conkey) q(a1)
+                        JOIN pg_attribute a ON a.attrelid = x.conrelid AND a.attnum = q.a1) AS nullable
+                FROM pg_constraint x
+                WHERE x.contype = 'f' AND x.conparentid = 0
+                  AND coalesce(pg_partition_root(x.confrelid), x.confrelid) = c.nodes[n]) fks
+                -- links that keep rows first: a row kept anyway is not detached from others
+                ORDER BY fks.nullable AND NOT EXISTS (SELECT FROM steward.subject_holds h WHERE h.relation = fks.rel),
+                         fks.rel::text, fks.cols::text
+            LOOP
+                EXIT WHEN cardinality(del) = 0;
+                PERFORM steward.privacy_use_path(user_path);
+                EXECUTE format('SELECT array_agg(t.tableoid::oid::text || '':'' || t.ctid::text) FROM %1$s t
+                                WHERE t.ctid = ANY ($1::tid[]) AND t.tableoid::oid::text || '':'' || t.ctid::text = ANY ($2)
+                                  AND EXISTS (SELECT FROM %2$s r WHERE (%3$s) = (%4$s) %5$s)',
+                               c.nodes[n], f.rel,
+                               (SELECT string_agg(format('r.%I', x), ', ' ORDER BY o) FROM unnest(f.cols) WITH ORDINALITY u(x, o)),
+                               (SELECT string_agg(format('t.%I', x), ', ' ORDER BY o) FROM unnest(f.pcols) WITH ORDINALITY u(x, o)),
+                               CASE WHEN f.rel = c.nodes[n]
+                                    THEN 'AND NOT (r.tableoid::oid::text || '':'' || r.ctid::text) = ANY ($2)' ELSE '' END)
+                    INTO refd USING steward.privacy_tids(del), del;
+                PERFORM steward.privacy_use_path(NULL);
+                CONTINUE WHEN refd IS NULL;
+                IF c.kinds[n] = 'referenced' THEN
+                    -- shared with others: neither deleted nor changed, reported
+                    res_rel := res_rel || c.nodes[n]; res_act := res_act || 'keep'::text;
+                    res_rows := res_rows || cardinality(refd)::bigint;
+                    res_detail := res_detail || format('shared: also referenced by %s (%s)', f.rel, array_to_string(f.cols, ', '));
+                    del := ARRAY(SELECT x FROM unnest(del) x WHERE NOT x = ANY (refd));
+                ELSIF f.nullable AND NOT EXISTS (SELECT FROM steward.subject_holds h WHERE h.relation = f.rel) THEN
+                    PERFORM steward.privacy_use_path(user_path);
+                    EXECUTE format('UPDATE %1$s r SET %2$s WHERE (%3$s) IN (SELECT %4$s FROM %5$s t
+                                      WHERE t.ctid = ANY ($1::tid[]) AND t.tableoid::oid::text || '':'' || t.ctid::text = ANY ($2)) %6$s',
+                                   f.rel,
+                                   (SELECT string_agg(format('%I = NULL', x), ', ') FROM unnest(f.cols) x),
+                                   (SELECT string_agg(format('r.%I', x), ', ' ORDER BY o) FROM unnest(f.cols) WITH ORDINALITY u(x, o)),
+                                   (SELECT string_agg(format('t.%I', x), ', ' ORDER BY o) FROM unnest(f.pcols) WITH ORDINALITY u(x, o)),
+                                   c.nodes[n],
+                                   CASE WHEN f.rel = c.nodes[n]
+                                        THEN 'AND NOT (r.tableoid::oid::text || '':'' || r.ctid::text) = ANY ($2)' ELSE '' END)
+                        USING steward.privacy_tids(refd), refd;
+                    GET DIAGNOSTICS k = ROW_COUNT;
+                    PERFORM steward.privacy_use_path(NULL);
+                    res_rel := res_rel || f.rel; res_act := res_act || 'detach'::text; res_rows := res_rows || k;
+                    res_detail := res_detail || format('%s set to NULL: they referenced erased rows of %s',
+                                                       array_to_string(f.cols, ', '), c.nodes[n]);
+                ELSE
+                    anon := anon || refd;
+                    del := ARRAY(SELECT x FROM unnest(del) x WHERE NOT x = ANY (refd));
+                    anon_why[n] := concat_ws('; ', anon_why[n], format('still referenced by %s (%s)', f.rel, array_to_string(f.cols, ', ')));
+                END IF;
+            END LOOP;
+
+            -- anonymize what stays, then delete the rest
+            IF cardinality(anon) > 0 AND c.kinds[n] <> 'referenced' THEN
+                SELECT array_agg(p.column_name::text ORDER BY p.column_name) INTO cols
+                FROM steward.personal_columns p
+                WHERE p.relation = c.nodes[n] AND p.on_erase <> 'keep'
+                  -- keys stay: they hold the rows together
+                  AND NOT EXISTS (SELECT FROM pg_constraint x
+                                  JOIN pg_attribute a ON a.attname = p.column_name
+                                  WHERE ((x.conrelid = c.nodes[n] AND x.contype IN ('p', 'f') AND a.attrelid = x.conrelid
+                                          AND a.attnum = ANY (x.conkey))
+                                      OR (x.confrelid = c.nodes[n] AND x.contype = 'f' AND a.attrelid = x.confrelid
+                                          AND a.attnum = ANY (x.confkey))));
+                IF cols IS NULL THEN
+                    res_rel := res_rel || c.nodes[n]; res_act := res_act || 'keep'::text;
+                    res_rows := res_rows || cardinality(anon)::bigint;
+                    res_detail := res_detail || concat_ws('; ', anon_why[n], 'no personal column to anonymize');
+                ELSE
+                    PERFORM steward.privacy_use_path(user_path);
+                    EXECUTE format('UPDATE %s t SET %s WHERE t.ctid = ANY ($1::tid[])
+                                      AND t.tableoid::oid::text || '':'' || t.ctid::text = ANY ($2) AND (%s)',
+                                   c.nodes[n],
+                                   (SELECT string_agg(format('%I = %s', x, steward.privacy_anonymizer(c.nodes[n], x)), ', ')
+                                    FROM unnest(cols) x),
+                                   (SELECT string_agg(steward.privacy_pending(c.nodes[n], x), ' OR ') FROM unnest(cols) x))
+                        USING steward.privacy_tids(anon), anon;
+                    GET DIAGNOSTICS k = ROW_COUNT;
+                    PERFORM steward.privacy_use_path(NULL);
+                    CONTINUE WHEN k = 0 AND cardinality(del) = 0;
+                    res_rel := res_rel || c.nodes[n]; res_act := res_act || 'anonymize'::text;
+                    res_rows := res_rows || k;
+                    res_detail := res_detail || format('%s (%s)', anon_why[n], array_to_string(cols, ', '));
+                END IF;
+            END IF;
+            IF cardinality(del) > 0 THEN
+                PERFORM steward.privacy_use_path(user_path);
+                EXECUTE format('DELETE FROM %s t WHERE t.ctid = ANY ($1::tid[])
+                                  AND t.tableoid::oid::text || '':'' || t.ctid::text = ANY ($2)', c.nodes[n])
+                    USING steward.privacy_tids(del), del;
+                GET DIAGNOSTICS k = ROW_COUNT;
+                PERFORM steward.privacy_use_path(NULL);
+                res_rel := res_rel || c.nodes[n]; res_act := res_act || 'delete'::text;
+                res_rows := res_rows || k; res_detail := res_detail || NULL::text;
+            END IF;
+            dels[n] := del::text;
+            anons[n] := anon::text;
+        END LOOP;
+
+        -- the audit log: the erased rows' personal columns
+        FOR n IN 1..nn LOOP
+            CONTINUE WHEN NOT EXISTS (SELECT FROM steward.audit_tables a WHERE a.relation = c.nodes[n]);
+            SELECT array_agg(p.column_name::text ORDER BY p.column_name) INTO cols
+            FROM steward.personal_columns p WHERE p.relation = c.nodes[n] AND p.on_erase <> 'keep';
+            CONTINUE WHEN cols IS NULL;
+            pk := ARRAY(SELECT a.attname FROM pg_index x
+                        JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY q(a1, o) ON true
+                        JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = q.a1
+                        WHERE x.indrelid = c.nodes[n] AND x.indisprimary ORDER BY q.o);
+            IF cardinality(pk) = 0 THEN
+                res_rel := res_rel || c.nodes[n]; res_act := res_act || 'audit not scrubbed'::text;
+                res_rows := res_rows || 0::bigint;
+                res_detail := res_detail || 'the table has no primary key to find its audit records by'::text;
+                CONTINUE;
+            END IF;
+            keys := ARRAY(SELECT (SELECT jsonb_object_agg(pc, r.row -> pc) FROM unnest(pk) pc)
+                          FROM jsonb_array_elements(c.row_sets[n]) WITH ORDINALITY r(row, o)
+                          WHERE (coalesce(c.locations[n], '{}')::text[])[r.o] = ANY (coalesce(dels[n], '{}')::text[] || coalesce(anons[n], '{}')::text[]));
+            k := steward.privacy_audit_scrub(c.nodes[n], keys, cols, 'erasure of a ' || s.name);
+            CONTINUE WHEN k = 0;
+            res_rel := res_rel || 'steward.audit_log'::regclass; res_act := res_act || 'scrub'::text;
+            res_rows := res_rows || k;
+            res_detail := res_detail || format('records of %s: %s replaced', c.nodes[n], array_to_string(cols, ', '));
+        END LOOP;
+
+        -- consents
+        k := steward.consent_forget(s.name, canon);
+        IF k > 0 THEN
+            res_rel := res_rel || 'steward.consent_history'::regclass; res_act := res_act || 'delete'::text;
+            res_rows := res_rows || k; res_detail := res_detail || 'consent records'::text;
+        END IF;
+
+        -- nothing changed (erased before): a no-op, no receipt
+        IF NOT EXISTS (SELECT FROM unnest(res_act, res_rows) u(a, x)
+                       WHERE a IN ('delete', 'anonymize', 'detach', 'scrub') AND x > 0)
+           AND NOT 'refuse' = ANY (res_act) THEN
+            res_rel := ARRAY[s.root_table]; res_act := ARRAY['none']; res_rows := ARRAY[0::bigint];
+            res_detail := ARRAY[concat('nothing left to erase',
+                                       (SELECT format(' (erased before: receipt %s)', l.id)
+                                        FROM steward.erasure_log l
+                                        WHERE l.subject = s.name AND l.key_hash = hashed_key
+                                        ORDER BY l.id DESC LIMIT 1))];
+            nothing := true;
+            RAISE SQLSTATE 'SD001';
+        END IF;
+        IF dry_run THEN
+            RAISE SQLSTATE 'SD001';
+        END IF;
+        IF receipt THEN
+            SELECT jsonb_object_agg(t, v) INTO counts
+            FROM (SELECT r::text AS t, jsonb_object_agg(a, sum_rows) AS v
+                  FROM (SELECT r, a, sum(x) AS sum_rows
+                        FROM unnest(res_rel, res_act, res_rows) u(r, a, x) GROUP BY r, a) g
+                  GROUP BY r) per_table;
+            receipt_id := steward.erasure_log_write(s.name, hashed_key, coalesce(counts, '{}'), rules, request_id);
+            res_rel := res_rel || 'steward.erasure_log'::regclass; res_act := res_act || 'receipt'::text;
+            res_rows := res_rows || receipt_id; res_detail := res_detail || 'id of the erasure receipt'::text;
+            IF request_id IS NOT NULL THEN
+                PERFORM steward.request_complete(request_id, format('erased (receipt %s)', receipt_id));
+            END IF;
+        END IF;
+    EXCEPTION WHEN SQLSTATE 'SD001' THEN
+        NULL;
+    END;
+    IF nothing AND NOT dry_run AND request_id IS NOT NULL THEN
+        PERFORM steward.request_complete(request_id, 'nothing to erase: no data held');
+    END IF;
+    RETURN QUERY SELECT * FROM unnest(res_rel, res_act, res_rows, res_detail);
+END
+$$;
+
+COMMENT ON FUNCTION steward.privacy_erase(text, text, boolean, bigint, boolean, text) IS
+  'Internal: the work of steward.subject_erase and steward.erasure_replay';
+REVOKE EXECUTE ON FUNCTION steward.privacy_erase(text, text, boolean, bigint, boolean, text) FROM PUBLIC;
+
+CREATE FUNCTION steward.privacy_tids(locations text[])
+RETURNS tid[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT ARRAY(SELECT DISTINCT split_part(l, ':', 2)::tid FROM unnest(locations) l)
+$$;
+
+COMMENT ON FUNCTION steward.privacy_tids(text[]) IS 'Internal: the tuple ids of "tableoid:ctid" locations';
+
+CREATE FUNCTION steward.subject_erase(name text, key text, dry_run boolean DEFAULT true, request_id bigint DEFAULT NULL)
+RETURNS TABLE (relation regclass, action text, rows bigint, detail text)
+LANGUAGE sql
+AS $$
+  SELECT * FROM steward.privacy_erase(name, key, dry_run, request_id, true, pg_catalog.current_setting('search_path'))
+$$;
+
+COMMENT ON FUNCTION steward.subject_erase(text, text, boolean, bigint) IS
+  'Erase one person (Art. 17) in one transaction: delete or anonymize every row of the subject in an order that keeps foreign keys valid, honour legal holds, keep shared rows, scrub the audit log, remove consents, write a receipt; a dry run (the default) reports the same without changing anything; runs with the caller''s rights';
+REVOKE EXECUTE ON FUNCTION steward.subject_erase(text, text, boolean, bigint) FROM PUBLIC;
+
+CREATE FUNCTION steward.privacy_replay(dry_run boolean, user_path text)
+RETURNS TABLE (erasure_id bigint, subject text, relation regclass, action text, rows bigint, detail text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s steward.subjects;
+    k text;
+    hashes text[];
+BEGIN
+    IF dry_run IS NULL THEN
+        RAISE EXCEPTION 'dry_run must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    FOR s IN SELECT * FROM steward.subjects x
+             WHERE EXISTS (SELECT FROM steward.erasure_log l WHERE l.subject = x.name)
+             ORDER BY x.name
+    LOOP
+        hashes := ARRAY(SELECT DISTINCT l.key_hash FROM steward.erasure_log l WHERE l.subject = s.name);
+        -- a restored backup brings erased people back: find them by the
+        -- keyed hash of every key of the root table
+        FOR k IN EXECUTE format('SELECT t.%I::text FROM %s t WHERE steward.privacy_key_hash(%L, t.%I::text) = ANY ($1) ORDER BY 1',
+                                s.key_column, s.root_table, s.name, s.key_column)
+                 USING hashes
+        LOOP
+            erasure_id := (SELECT max(l.id) FROM steward.erasure_log l
+                           WHERE l.subject = s.name AND l.key_hash = steward.privacy_key_hash(s.name, k));
+            subject := s.name;
+            FOR relation, action, rows, detail IN
+                SELECT * FROM steward.privacy_erase(s.name, k, dry_run, NULL, false, user_path) e WHERE e.action <> 'none'
+            LOOP
+                RETURN NEXT;
+            END LOOP;
+        END LOOP;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION steward.privacy_replay(boolean, text) IS 'Internal: the work of steward.erasure_replay';
+REVOKE EXECUTE ON FUNCTION steward.privacy_replay(boolean, text) FROM PUBLIC;
+
+CREATE FUNCTION steward.erasure_replay(dry_run boolean DEFAULT false)
+RETURNS TABLE (erasure_id bigint, subject text, relation regclass, action text, rows bigint, detail text)
+LANGUAGE sql
+AS $$
+  SELECT * FROM steward.privacy_replay(dry_run, pg_catalog.current_setting('search_path'))
+$$;
+
+COMMENT ON FUNCTION steward.erasure_replay(boolean) IS
+  'After restoring an old backup: erase again every person the erasure log says was erased (found by the keyed hash of the root table''s keys); no new receipts; needs the same steward.privacy_key';
+REVOKE EXECUTE ON FUNCTION steward.erasure_replay(boolean) FROM PUBLIC;
