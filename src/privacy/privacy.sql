@@ -1007,6 +1007,10 @@ DECLARE
     nothing boolean := false;
     kept_whole boolean[];
     edges steward.subject_edge[];
+    own_now text[];
+    mine text[];
+    others text[];
+    unlink text[];
 BEGIN
     IF dry_run IS NULL THEN
         RAISE EXCEPTION 'dry_run must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -1110,6 +1114,7 @@ BEGIN
           AND coalesce(pg_partition_root(x.confrelid), x.confrelid) = ANY (c.nodes)
           AND coalesce(pg_partition_root(x.conrelid), x.conrelid) <> coalesce(pg_partition_root(x.confrelid), x.confrelid);
         done := array_fill(false, ARRAY[nn]);
+        own_now := array_fill(NULL::text, ARRAY[nn]);
         FOR i IN 1..nn LOOP
             SELECT m INTO n FROM generate_series(nn, 1, -1) m
             WHERE NOT done[m]
@@ -1155,10 +1160,35 @@ BEGIN
                 PERFORM steward.privacy_use_path(NULL);
                 CONTINUE WHEN refd IS NULL;
                 IF c.kinds[n] = 'referenced' THEN
-                    -- shared with others: neither deleted nor changed, reported
-                    res_rel := res_rel || c.nodes[n]; res_act := res_act || 'keep'::text;
-                    res_rows := res_rows || cardinality(refd)::bigint;
-                    res_detail := res_detail || format('shared: also referenced by %s (%s)', f.rel, array_to_string(f.cols, ', '));
+                    -- referenced by rows of others: shared, neither deleted
+                    -- nor changed, reported; referenced only by the person's
+                    -- own rows that stay (through a key that cannot be set
+                    -- to NULL, or held): the person's data, anonymized
+                    mine := coalesce(own_now[array_position(c.nodes, f.rel)], '{}')::text[];
+                    others := refd;
+                    IF cardinality(mine) > 0 THEN
+                        PERFORM steward.privacy_use_path(user_path);
+                        EXECUTE format('SELECT array_agg(t.tableoid::oid::text || '':'' || t.ctid::text) FROM %1$s t
+                                        WHERE t.ctid = ANY ($1::tid[]) AND t.tableoid::oid::text || '':'' || t.ctid::text = ANY ($2)
+                                          AND EXISTS (SELECT FROM %2$s r WHERE (%3$s) = (%4$s)
+                                                        AND NOT (r.tableoid::oid::text || '':'' || r.ctid::text) = ANY ($3))',
+                                       c.nodes[n], f.rel,
+                                       (SELECT string_agg(format('r.%I', x), ', ' ORDER BY o) FROM unnest(f.cols) WITH ORDINALITY u(x, o)),
+                                       (SELECT string_agg(format('t.%I', x), ', ' ORDER BY o) FROM unnest(f.pcols) WITH ORDINALITY u(x, o)))
+                            INTO others USING steward.privacy_tids(refd), refd, mine;
+                        PERFORM steward.privacy_use_path(NULL);
+                        others := coalesce(others, '{}');
+                    END IF;
+                    IF cardinality(others) > 0 THEN
+                        res_rel := res_rel || c.nodes[n]; res_act := res_act || 'keep'::text;
+                        res_rows := res_rows || cardinality(others)::bigint;
+                        res_detail := res_detail || format('shared: also referenced by %s (%s)', f.rel, array_to_string(f.cols, ', '));
+                    END IF;
+                    IF cardinality(refd) > cardinality(others) THEN
+                        anon := anon || ARRAY(SELECT x FROM unnest(refd) x WHERE NOT x = ANY (others));
+                        anon_why[n] := concat_ws('; ', anon_why[n],
+                                                 format('still referenced by this %s''s rows of %s (%s)', s.name, f.rel, array_to_string(f.cols, ', ')));
+                    END IF;
                     del := ARRAY(SELECT x FROM unnest(del) x WHERE NOT x = ANY (refd));
                 ELSIF f.nullable AND NOT EXISTS (SELECT FROM steward.subject_holds h WHERE h.relation = f.rel) THEN
                     PERFORM steward.privacy_use_path(user_path);
@@ -1184,8 +1214,12 @@ BEGIN
                 END IF;
             END LOOP;
 
-            -- anonymize what stays, then delete the rest
-            IF cardinality(anon) > 0 AND c.kinds[n] <> 'referenced' THEN
+            -- anonymize what stays, then delete the rest.  Rows that stay
+            -- lose their links to the person's other data (nullable keys
+            -- to the map's referenced tables, e.g. an address), unless the
+            -- table is held: an anonymized row must not point at them.
+            own_now[n] := anon::text;
+            IF cardinality(anon) > 0 THEN
                 SELECT array_agg(p.column_name::text ORDER BY p.column_name) INTO cols
                 FROM steward.personal_columns p
                 WHERE p.relation = c.nodes[n] AND p.on_erase <> 'keep'
@@ -1196,25 +1230,53 @@ BEGIN
                                           AND a.attnum = ANY (x.conkey))
                                       OR (x.confrelid = c.nodes[n] AND x.contype = 'f' AND a.attrelid = x.confrelid
                                           AND a.attnum = ANY (x.confkey))));
-                IF cols IS NULL THEN
+                unlink := ARRAY(SELECT DISTINCT a.attname::text
+                                FROM pg_constraint x
+                                JOIN pg_attribute a ON a.attrelid = x.conrelid AND a.attnum = ANY (x.conkey)
+                                WHERE x.contype = 'f' AND x.conrelid = c.nodes[n]
+                                  AND c.kinds[n] <> 'referenced'
+                                  AND coalesce(pg_partition_root(x.confrelid), x.confrelid) <> c.nodes[n]
+                                  AND EXISTS (SELECT FROM generate_subscripts(c.nodes, 1) q
+                                              WHERE c.nodes[q] = coalesce(pg_partition_root(x.confrelid), x.confrelid)
+                                                AND c.kinds[q] = 'referenced')
+                                  AND NOT EXISTS (SELECT FROM pg_attribute b
+                                                  WHERE b.attrelid = x.conrelid AND b.attnum = ANY (x.conkey) AND b.attnotnull)
+                                  AND NOT EXISTS (SELECT FROM steward.subject_holds h WHERE h.relation = c.nodes[n])
+                                ORDER BY 1);
+                IF cols IS NULL AND cardinality(unlink) = 0 THEN
                     res_rel := res_rel || c.nodes[n]; res_act := res_act || 'keep'::text;
                     res_rows := res_rows || cardinality(anon)::bigint;
                     res_detail := res_detail || concat_ws('; ', anon_why[n], 'no personal column to anonymize');
                 ELSE
                     PERFORM steward.privacy_use_path(user_path);
-                    EXECUTE format('UPDATE %s t SET %s WHERE t.ctid = ANY ($1::tid[])
-                                      AND t.tableoid::oid::text || '':'' || t.ctid::text = ANY ($2) AND (%s)',
+                    EXECUTE format('WITH u AS (UPDATE %s t SET %s WHERE t.ctid = ANY ($1::tid[])
+                                                 AND t.tableoid::oid::text || '':'' || t.ctid::text = ANY ($2) AND (%s)
+                                               RETURNING t.tableoid::oid::text || '':'' || t.ctid::text AS loc)
+                                    SELECT count(*), array_agg(u.loc) FROM u',
                                    c.nodes[n],
-                                   (SELECT string_agg(format('%I = %s', x, steward.privacy_anonymizer(c.nodes[n], x)), ', ')
-                                    FROM unnest(cols) x),
-                                   (SELECT string_agg(steward.privacy_pending(c.nodes[n], x), ' OR ') FROM unnest(cols) x))
-                        USING steward.privacy_tids(anon), anon;
-                    GET DIAGNOSTICS k = ROW_COUNT;
+                                   (SELECT string_agg(z, ', ')
+                                    FROM (SELECT format('%I = %s', x, steward.privacy_anonymizer(c.nodes[n], x)) FROM unnest(cols) x
+                                          UNION ALL SELECT format('%I = NULL', x) FROM unnest(unlink) x) w(z)),
+                                   (SELECT string_agg(z, ' OR ')
+                                    FROM (SELECT steward.privacy_pending(c.nodes[n], x) FROM unnest(cols) x
+                                          UNION ALL SELECT format('t.%I IS NOT NULL', x) FROM unnest(unlink) x) w(z)))
+                        INTO k, mine USING steward.privacy_tids(anon), anon;
+                    -- where the rows that stay are now (an UPDATE moves them)
+                    IF k > 0 THEN
+                        EXECUTE format('SELECT array_agg(t.tableoid::oid::text || '':'' || t.ctid::text) FROM %s t
+                                        WHERE t.ctid = ANY ($1::tid[]) AND t.tableoid::oid::text || '':'' || t.ctid::text = ANY ($2)',
+                                       c.nodes[n])
+                            INTO others USING steward.privacy_tids(anon), anon;
+                        own_now[n] := (coalesce(others, '{}') || mine)::text;
+                    END IF;
                     PERFORM steward.privacy_use_path(NULL);
                     CONTINUE WHEN k = 0 AND cardinality(del) = 0;
-                    res_rel := res_rel || c.nodes[n]; res_act := res_act || 'anonymize'::text;
-                    res_rows := res_rows || k;
-                    res_detail := res_detail || format('%s (%s)', anon_why[n], array_to_string(cols, ', '));
+                    IF k > 0 THEN
+                        res_rel := res_rel || c.nodes[n]; res_act := res_act || 'anonymize'::text;
+                        res_rows := res_rows || k;
+                        res_detail := res_detail || format('%s (%s)', anon_why[n],
+                                                           array_to_string(coalesce(cols, '{}') || unlink, ', '));
+                    END IF;
                 END IF;
             END IF;
             IF cardinality(del) > 0 THEN
