@@ -3,9 +3,14 @@
 -- anonymize, partitioned tables), status, errors, privileges
 --
 \set SHOW_CONTEXT never
-CREATE TABLE pr_logs (id serial PRIMARY KEY, at timestamptz NOT NULL, ip text, agent text);
+-- rows of ~1 kB (pad), about 8 a page: 100 rows over 13 pages; a batch is
+-- a range of pages that holds about batch_size rows (by pg_class's figures)
+CREATE TABLE pr_logs (id serial PRIMARY KEY, at timestamptz NOT NULL, ip text, agent text,
+                      pad text DEFAULT repeat('.', 900));
 INSERT INTO pr_logs (at, ip, agent)
 SELECT now() - make_interval(days => i), '10.0.0.' || (i % 250), 'agent ' || i FROM generate_series(1, 100) i;
+ANALYZE pr_logs;
+SELECT relpages, reltuples FROM pg_class WHERE oid = 'pr_logs'::regclass;
 
 -- errors
 SELECT steward.retention_set('pr_logs', 'ip', '30 days');
@@ -22,7 +27,7 @@ CALL steward.retention_run();
 SELECT count(*) AS kept, min(at) > now() - interval '30 days' AS only_recent FROM pr_logs;
 SELECT relation, status, last_rows, last_batches, error, runs, total_rows, finished_at >= started_at AS finished
   FROM steward.retention_status;
--- nothing left to do: one empty batch
+-- nothing left to do: the same ranges, read again, 0 rows
 CALL steward.retention_run('pr_logs');
 SELECT status, last_rows, last_batches, runs, total_rows FROM steward.retention_status;
 

@@ -4,7 +4,8 @@
 -- steward.health_check() joins the checks of every capability that has
 -- landed into one list of findings (severity, area, code, object, message,
 -- hint); docs/operations.md documents each code and how to fix it.  Only
--- catalog queries: it runs in about the time rls_lint() takes.
+-- catalog queries, set-based, plus one subject_map() walk per subject: it
+-- runs in about the time rls_lint() takes.
 -- ---------------------------------------------------------------------
 
 CREATE FUNCTION steward.ops_schemas(schemas name[])
@@ -55,6 +56,7 @@ DECLARE
     started timestamptz;
     rel regclass;
     bad bigint;
+    gap interval;
 BEGIN
     nsps := steward.ops_schemas(schemas);
 
@@ -262,6 +264,135 @@ BEGIN
            OR EXISTS (SELECT FROM pg_attribute a
                       WHERE a.attrelid = m.relation AND a.attnum > 0 AND NOT a.attisdropped
                         AND NOT EXISTS (SELECT FROM pg_attribute b WHERE b.attrelid = v.oid AND b.attname = a.attname)));
+
+    -- privacy: the columns by which export and erasure reach a subject's
+    -- rows (every edge of every subject's map: foreign key columns, declared
+    -- link columns, the key of the root and of referenced tables) need an
+    -- index that starts with them: a valid, non-partial b-tree or hash
+    -- index of the table itself (of the partitioned table, for a
+    -- partitioned one) whose first key columns are those columns, in any
+    -- order; for a link to a field of a jsonb column, an expression index
+    -- whose first column is (column #>> path), the expression the look-up
+    -- uses.  subject_map() runs once per subject.
+    RETURN QUERY
+    WITH edge AS (
+        SELECT m.relation, m.columns, m.json_path,
+               string_agg(DISTINCT s.name, ', ' ORDER BY s.name) AS subjects
+        FROM steward.subjects s
+        CROSS JOIN LATERAL steward.subject_map(s.name) m
+        GROUP BY m.relation, m.columns, m.json_path
+    )
+    SELECT 'warning'::text, 'privacy'::text, 'PRV001'::text, e.relation::text,
+           CASE WHEN e.json_path IS NOT NULL
+                THEN format('field %s of column %s of table %s leads no index, yet export and erasure (subject %s) look up rows by it: each one reads the whole table',
+                            e.json_path::text, quote_ident(e.columns[1]), e.relation, e.subjects)
+                WHEN cardinality(e.columns) = 1
+                THEN format('column %s of table %s leads no index, yet export and erasure (subject %s) look up rows by it: each one reads the whole table',
+                            quote_ident(e.columns[1]), e.relation, e.subjects)
+                ELSE format('columns (%s) of table %s lead no index, yet export and erasure (subject %s) look up rows by them: each one reads the whole table',
+                            x.list, e.relation, e.subjects)
+           END,
+           CASE WHEN e.json_path IS NOT NULL
+                THEN format('CREATE INDEX ON %s ((%I #>> %L));', e.relation, e.columns[1], e.json_path::text)
+                ELSE format('CREATE INDEX ON %s (%s);', e.relation, x.list) END
+    FROM edge e
+    JOIN pg_class c ON c.oid = e.relation
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    CROSS JOIN LATERAL (
+        SELECT ARRAY(SELECT a.attnum FROM unnest(e.columns) WITH ORDINALITY u(col, o)
+                     JOIN pg_attribute a ON a.attrelid = e.relation AND a.attname = u.col
+                                        AND a.attnum > 0 AND NOT a.attisdropped
+                     ORDER BY u.o) AS attnums,
+               (SELECT string_agg(quote_ident(u.col), ', ' ORDER BY u.o)
+                FROM unnest(e.columns) WITH ORDINALITY u(col, o)) AS list) x
+    WHERE n.nspname = ANY (nsps)
+      -- a column that is gone is the link's problem, not an index's
+      AND cardinality(x.attnums) = cardinality(e.columns)
+      AND NOT EXISTS (
+          SELECT FROM pg_index i
+          JOIN pg_class ic ON ic.oid = i.indexrelid
+          JOIN pg_am am ON am.oid = ic.relam
+          WHERE i.indrelid = e.relation AND i.indisvalid AND i.indpred IS NULL
+            AND am.amname IN ('btree', 'hash')
+            AND CASE WHEN e.json_path IS NULL
+                     THEN i.indnkeyatts >= cardinality(x.attnums)
+                          AND ARRAY(SELECT i.indkey[k] FROM generate_series(0, cardinality(x.attnums) - 1) k)
+                              @> x.attnums
+                     ELSE i.indkey[0] = 0
+                          AND pg_get_indexdef(i.indexrelid, 1, true)
+                              IN (format('(%I #>> %L::text[])', e.columns[1], e.json_path::text),
+                                  format('(%I #>> ARRAY[%s])', e.columns[1],
+                                         (SELECT string_agg(quote_literal(k) || '::text', ', ' ORDER BY o)
+                                          FROM unnest(e.json_path) WITH ORDINALITY p(k, o))))
+                END);
+
+    -- privacy: tables with declared personal data and no protection at all:
+    -- not audited, no masking rule on a personal column, no row-level
+    -- security
+    RETURN QUERY
+    SELECT 'warning'::text, 'privacy'::text, 'PRV002'::text, p.relation::text,
+           format('table %s holds declared personal data (%s) but is neither audited, nor masked, nor protected by row-level security: its readers see the data and its changes are not recorded',
+                  p.relation, p.list),
+           format('Audit it: SELECT steward.audit_enable(%L);  -- or mask its personal columns (steward.mask_column), or protect its rows with row-level security',
+                  p.relation::text)
+    FROM (SELECT q.relation, string_agg(quote_ident(q.column_name), ', ' ORDER BY q.column_name) AS list
+          FROM steward.personal_columns q
+          GROUP BY q.relation) p
+    JOIN pg_class c ON c.oid = p.relation
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = ANY (nsps) AND NOT c.relrowsecurity
+      AND NOT EXISTS (SELECT FROM steward.audit_tables a WHERE a.relation = p.relation)
+      AND NOT EXISTS (SELECT FROM steward.mask_config m
+                      JOIN steward.personal_columns q ON q.relation = m.relation AND q.column_name = m.column_name
+                      WHERE m.relation = p.relation);
+
+    -- privacy: retention policies that do not run as scheduled.  The gap
+    -- expected between runs: a day, or the worker's interval if longer
+    -- (other databases run retention_run from cron, daily at least).
+    -- Failed last run: error; never run although defined more than one
+    -- gap ago, last successful run more than two gaps ago, a run started
+    -- more than two gaps ago that never finished (interrupted): warning.
+    gap := greatest(interval '1 day',
+                    coalesce((SELECT s.setting::int FROM pg_settings s
+                              WHERE s.name = 'steward.retention_interval'), 0) * interval '1 second');
+    RETURN QUERY
+    SELECT CASE WHEN r.status = 'failed' THEN 'error' ELSE 'warning' END,
+           'privacy'::text, 'PRV003'::text, r.relation::text,
+           CASE r.status
+               WHEN 'failed' THEN format('the last retention run of table %s failed: its expired rows may still be there', r.relation)
+               WHEN 'done' THEN format('the retention policy of table %s last ran %s ago: expired rows are kept past their time',
+                                       r.relation, d.ago)
+               WHEN 'running' THEN format('a retention run of table %s started %s ago and never finished (interrupted, or stuck): expired rows are kept past their time',
+                                          r.relation, d.ago)
+               ELSE format('the retention policy of table %s was defined %s ago and has never run: expired rows are kept past their time',
+                           r.relation, d.ago)
+           END,
+           CASE r.status
+               WHEN 'failed' THEN format('SELECT error FROM steward.retention_status WHERE relation = %L::regclass;  -- fix the cause, then CALL steward.retention_run(%L);',
+                                         r.relation::text, r.relation::text)
+               WHEN 'running' THEN format('If no retention run is active (pg_stat_activity), run it again: CALL steward.retention_run(%L);',
+                                          r.relation::text)
+               ELSE format('CALL steward.retention_run(%L);  -- and schedule it (the retention worker, or cron): see docs/privacy.md',
+                           r.relation::text)
+           END
+    FROM steward.retention_status r
+    JOIN steward.retention_policies p ON p.relation = r.relation
+    JOIN pg_class c ON c.oid = r.relation
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    CROSS JOIN LATERAL (
+        SELECT CASE r.status WHEN 'done' THEN r.finished_at WHEN 'running' THEN r.started_at
+                             WHEN 'failed' THEN r.finished_at ELSE p.defined_at END AS since) t
+    CROSS JOIN LATERAL (
+        SELECT floor(extract(epoch FROM now() - t.since) / 86400)::bigint AS days) dd
+    CROSS JOIN LATERAL (
+        SELECT dd.days || CASE WHEN dd.days = 1 THEN ' day' ELSE ' days' END AS ago) d
+    WHERE n.nspname = ANY (nsps)
+      AND CASE r.status
+              WHEN 'failed' THEN true
+              WHEN 'done' THEN t.since < now() - 2 * gap
+              WHEN 'running' THEN t.since < now() - 2 * gap
+              ELSE t.since < now() - gap
+          END;
 
     -- existing rows: the first 1,000 of each table with rules, within a
     -- budget of 2 seconds in all (the tables left are named, VAL005);

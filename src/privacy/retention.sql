@@ -4,10 +4,9 @@
 -- A policy says how long a table's rows are kept (age_column older than
 -- keep) and what happens after: delete the row or anonymize its personal
 -- columns.  CALL steward.retention_run() works in batches along the
--- table's physical order (a TID range scan, so each batch starts where the
--- last ended instead of rescanning deleted rows) and commits after each, so
--- it never holds long locks or builds one huge transaction; rows a writer
--- has locked are skipped (SKIP LOCKED) and taken on the next run.  With the
+-- table's physical order (ranges of blocks read by a TID range scan, so
+-- the batches of a run read the table once) and commits after each, so it
+-- never holds long locks or builds one huge transaction.  With the
 -- library preloaded a background worker runs it every
 -- steward.retention_interval (see src/privacy/retention.c).
 -- ---------------------------------------------------------------------
@@ -104,36 +103,52 @@ $$;
 
 COMMENT ON FUNCTION steward.retention_drop(regclass) IS 'Remove a table''s retention policy';
 
--- One batch on one leaf table of a policy: the next batch_size expired rows
--- after tuple id "after", in physical order.  Index scans are off: they
--- would return rows out of physical order, and "after" would skip some.
-CREATE FUNCTION steward.retention_batch(relation regclass, leaf regclass, after tid, user_path text,
+-- One batch on one leaf table of a policy: the expired rows in the next
+-- range of blocks from the block of tuple id "start", a range that holds
+-- about batch_size rows (by the table's rows per page in pg_class).  Rows
+-- are taken by where they are (a TID range scan), not by an index, so that
+-- a batch reads only its own blocks and the batches of a run read the table
+-- once; the next batch starts at the block after the range whatever the
+-- batch did (a row that a writer moved meanwhile is left for the next run).
+-- last: the start of the next range, NULL when the leaf is done.
+CREATE FUNCTION steward.retention_batch(relation regclass, leaf regclass, start tid, user_path text,
                                         OUT rows bigint, OUT last tid)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET enable_indexscan = off
 SET enable_bitmapscan = off
 SET enable_indexonlyscan = off
-SET synchronize_seqscans = off
+SET enable_seqscan = off
 SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     p steward.retention_policies;
     cols text[];
     todo text;
+    nblocks bigint;
+    first_block bigint := (start::text::point)[0]::bigint;
+    stop_block bigint;
+    per_page float8;
 BEGIN
     SELECT * INTO p FROM steward.retention_policies r WHERE r.relation = retention_batch.relation;
     IF NOT FOUND THEN
         RAISE EXCEPTION '% has no retention policy', relation USING ERRCODE = 'undefined_object';
     END IF;
+    nblocks := pg_relation_size(leaf) / current_setting('block_size')::bigint;
+    IF first_block >= nblocks THEN
+        rows := 0;
+        last := NULL;
+        RETURN;
+    END IF;
+    SELECT CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN c.reltuples / c.relpages ELSE 100 END
+    INTO per_page FROM pg_class c WHERE c.oid = leaf;
+    stop_block := first_block + greatest(1, ceil(p.batch_size / greatest(per_page, 1)))::bigint;
     IF p.action = 'delete' THEN
         PERFORM steward.privacy_use_path(user_path);
-        EXECUTE format('WITH b AS (SELECT t.ctid FROM %1$s t WHERE t.ctid > $1 AND t.%2$I < now() - $2
-                                   LIMIT $3 FOR UPDATE SKIP LOCKED),
-                             d AS (DELETE FROM %1$s t USING b WHERE t.ctid = b.ctid RETURNING b.ctid)
-                        SELECT count(*), max(ctid) FROM b',
+        EXECUTE format('DELETE FROM %1$s t WHERE t.ctid >= $1 AND t.ctid < $2 AND t.%2$I < now() - $3',
                        leaf, p.age_column)
-            INTO rows, last USING after, p.keep, p.batch_size;
+            USING start, format('(%s,0)', stop_block)::tid, p.keep;
+        GET DIAGNOSTICS rows = ROW_COUNT;
         PERFORM steward.privacy_use_path(NULL);
     ELSE
         SELECT array_agg(x.column_name::text ORDER BY x.column_name) INTO cols
@@ -144,21 +159,20 @@ BEGIN
         -- rows already anonymized are not changed again
         SELECT string_agg(steward.privacy_pending(p.relation, c), ' OR ') INTO todo FROM unnest(cols) c;
         PERFORM steward.privacy_use_path(user_path);
-        EXECUTE format('WITH b AS (SELECT t.ctid FROM %1$s t WHERE t.ctid > $1 AND t.%2$I < now() - $2 AND (%3$s)
-                                   LIMIT $3 FOR UPDATE SKIP LOCKED),
-                             u AS (UPDATE %1$s t SET %4$s FROM b WHERE t.ctid = b.ctid RETURNING b.ctid)
-                        SELECT count(*), max(ctid) FROM b',
+        EXECUTE format('UPDATE %1$s t SET %4$s WHERE t.ctid >= $1 AND t.ctid < $2 AND t.%2$I < now() - $3 AND (%3$s)',
                        leaf, p.age_column, todo,
                        (SELECT string_agg(format('%I = %s', c, steward.privacy_anonymizer(p.relation, c)), ', ')
                         FROM unnest(cols) c))
-            INTO rows, last USING after, p.keep, p.batch_size;
+            USING start, format('(%s,0)', stop_block)::tid, p.keep;
+        GET DIAGNOSTICS rows = ROW_COUNT;
         PERFORM steward.privacy_use_path(NULL);
     END IF;
+    last := CASE WHEN stop_block < nblocks THEN format('(%s,0)', stop_block)::tid END;
 END
 $$;
 
 COMMENT ON FUNCTION steward.retention_batch(regclass, regclass, tid, text) IS
-  'Internal: delete or anonymize the next batch of expired rows of one leaf table, after a tuple id; returns the count and the last tuple id';
+  'Internal: delete or anonymize the expired rows of one leaf table in the range of blocks (about batch_size rows) that starts at the block of a tuple id; returns the count and where the next range starts (NULL: done)';
 
 CREATE FUNCTION steward.retention_leaves(relation regclass)
 RETURNS SETOF regclass

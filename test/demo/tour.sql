@@ -221,3 +221,76 @@ SELECT table_name, audit_rows, notifications, version_conflicts
 SELECT severity, count(*) AS findings, string_agg(DISTINCT code, ', ') AS codes
   FROM steward.health_check() GROUP BY severity ORDER BY severity;
 \set ECHO none
+
+\echo
+\echo '---- 8. Privacy (GDPR) -----------------------------------------'
+\echo 'A user asks what the shop holds about her, then to be forgotten. Declare'
+\echo 'once which columns are personal data and which rows the law keeps; then'
+\echo 'one call gathers everything about the person and one call erases it, in'
+\echo 'one transaction, leaving a receipt that does not hold her key.'
+\echo
+\set ECHO queries
+BEGIN;   -- rolled back at the end, declarations and receipt included
+-- a data subject: one row of users per person, named by its key (id)
+SELECT steward.subject_define('user', 'users');
+-- the map: every table that holds a user's rows, found through the foreign keys
+SELECT node, depth, relation, parent_node, link, columns FROM steward.subject_map('user') ORDER BY node;
+-- the personal columns (declared once, by the tables' owner): an erasure
+-- deletes their rows, or keeps the rows and anonymizes the values; and
+-- orders are kept 10 years for the tax office
+DO $$
+BEGIN
+  PERFORM steward.personal_data('users', 'email', 'contact'),
+          steward.personal_data('users', 'name', 'identity'),
+          steward.personal_data('user_profiles', 'phone', 'contact'),
+          steward.personal_data('user_profiles', 'birth_date', 'identity'),
+          steward.personal_data('user_profiles', 'bio', 'identity'),
+          steward.personal_data('user_sessions', 'ip', 'online identifier'),
+          steward.personal_data('user_sessions', 'user_agent', 'online identifier'),
+          -- rows that stay, anonymized: orders (for the books) and posts
+          -- (for the threads under them; the demo's titles name the author)
+          steward.personal_data('orders', 'shipping_address', 'location', 'anonymize'),
+          steward.personal_data('posts', 'title', 'identity', 'anonymize');
+  PERFORM steward.subject_hold('orders', 'tax law: 10 years', keep => '10 years', age_column => 'created_at');
+END $$;
+SELECT relation, column_name, category, on_erase, hold_reason
+  FROM steward.personal_data_map ORDER BY relation::text, column_name;
+
+-- Ann (section 1) signed up for the newsletter; the mailer asks before sending
+SELECT id AS ann, email AS ann_email FROM users WHERE email LIKE 'ann.%' ORDER BY id LIMIT 1 \gset
+SELECT steward.consent_grant('user', :'ann', 'newsletter', source => 'signup form');
+SELECT steward.has_consent('user', :'ann', 'newsletter') AS newsletter,
+       steward.has_consent('user', :'ann', 'analytics') AS analytics_never_asked;
+
+-- Ann asks for her data (Art. 15 and 20): one jsonb document; its contents ...
+SELECT key AS "table", value AS rows
+  FROM jsonb_each(steward.subject_export('user', :'ann') -> 'row_counts') ORDER BY key;
+-- ... and a piece of it
+SELECT e ->> 'found' AS found, e -> 'tables' -> 'public.users' -> 'rows' -> 0 ->> 'email' AS email,
+       e -> 'categories' AS categories, e -> 'consents' -> 0 ->> 'purpose' AS consent
+  FROM steward.subject_export('user', :'ann') e;
+
+-- Ann asks to be erased (Art. 17). A dry run (the default) reports what would
+-- happen and changes nothing: her sessions and profile go; her orders (held
+-- for the tax office), her post and the account they point to stay, anonymized
+SELECT * FROM steward.subject_erase('user', :'ann');
+-- the erasure itself (for the receipt, rows is its id); the receipt names her
+-- by a keyed hash, and the key is a superuser-only secret
+SET LOCAL steward.privacy_key = 'the demo privacy key, never use it for real';
+SELECT relation, action, rows FROM steward.subject_erase('user', :'ann', dry_run => false);
+
+-- the receipt holds no key, and only the secret links the hash to Ann
+SELECT subject, key_hash, key_hash = steward.privacy_key_hash('user', :'ann') AS is_ann,
+       rules -> 0 ->> 'hold' AS hold, rules -> 0 ->> 'rows' AS held_rows
+  FROM steward.erasure_log;
+-- what is left of Ann: an anonymous account that her orders still point to
+SELECT id, email, name FROM users WHERE id = :ann;
+-- her orders, for the books, without the address they were shipped to
+SELECT id, status, total, shipping_address FROM orders WHERE user_id = :ann ORDER BY id;
+-- and the rest is gone, her consent with it
+SELECT (SELECT count(*) FROM user_profiles WHERE user_id = :ann) AS profiles,
+       (SELECT count(*) FROM user_sessions WHERE user_id = :ann) AS sessions,
+       (SELECT count(*) FROM users WHERE email = :'ann_email') AS her_email,
+       steward.has_consent('user', :'ann', 'newsletter') AS newsletter;
+ROLLBACK;
+\set ECHO none
