@@ -217,6 +217,28 @@ SELECT steward.privacy_key_hash('customer', '2');
 SELECT current_setting('steward.privacy_key');
 INSERT INTO steward.personal_columns VALUES ('shop.orders', 'total', 'x', 'delete', NULL, 'me', now());
 RESET ROLE;
+-- the writers behind the declaring functions can be called directly: they
+-- refuse what the functions would (an owner of some table must not take
+-- over a subject, join another owner's map, or declare a foreign mask)
+CREATE TABLE public.pv_evil (id int PRIMARY KEY, at date, t text);
+ALTER TABLE public.pv_evil OWNER TO pv_app;
+SET ROLE pv_app;
+SELECT steward.subject_write('public.pv_evil', 'customer', 'id');
+SELECT steward.subject_link('customer', 'public.pv_evil', 'id');
+SELECT steward.subject_link_write('public.pv_evil', 'customer', 'id', 'shop.customers', 'id', NULL);
+SELECT steward.personal_data_write('public.pv_evil', 't', 'identity', 'anonymize', 'pg_catalog.upper(text)'::regprocedure::regproc);
+SELECT steward.personal_data_write('public.pv_evil', 'nope', 'identity', 'delete', NULL);
+SELECT steward.retention_write('public.pv_evil', 't', '1 day', 'delete', 10);
+SELECT steward.retention_write('public.pv_evil', 'at', '-1 day', 'delete', 10);
+SELECT steward.subject_hold_write('public.pv_evil', 'x', NULL, 't', NULL, 'refuse');
+-- what the functions accept, the writers accept
+SELECT steward.personal_data_write('public.pv_evil', 't', 'identity', 'anonymize', 'steward.mask_email');
+SELECT steward.retention_write('public.pv_evil', 'at', '1 day', 'delete', 10);
+SELECT * FROM steward.retention_batch('public.pv_evil', 'shop.orders', '(0,0)', 'public');
+RESET ROLE;
+SELECT name, root_table FROM steward.subjects;
+SELECT count(*) AS evil_links FROM steward.subject_links WHERE relation = 'public.pv_evil'::regclass;
+DROP TABLE public.pv_evil;
 SELECT steward.privacy_grant('pv_officer');
 SELECT steward.privacy_grant('no_such_role');
 SET ROLE pv_officer;
@@ -229,6 +251,20 @@ REVOKE SELECT ON shop.events FROM pv_officer;
 SET ROLE pv_officer;
 SELECT steward.subject_export('customer', '2');
 RESET ROLE;
+
+-- ---- a row that a trigger moves during the erasure: the erasure stops,
+-- nothing is erased and no receipt is written
+INSERT INTO shop.customers VALUES (5, 'eve@example.com', 'Eve', NULL, NULL);
+CREATE TABLE shop.notes (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES shop.customers, body text);
+INSERT INTO shop.notes VALUES (1, 5, 'call back');
+CREATE FUNCTION shop.touch_customer() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN UPDATE shop.customers SET name = name WHERE id = OLD.customer_id; RETURN OLD; END $$;
+CREATE TRIGGER touch_customer AFTER DELETE ON shop.notes FOR EACH ROW EXECUTE FUNCTION shop.touch_customer();
+SELECT * FROM steward.subject_erase('customer', '5', dry_run => false);
+SELECT (SELECT count(*) FROM shop.customers WHERE id = 5) AS eve, (SELECT count(*) FROM shop.notes) AS notes,
+       (SELECT count(*) FROM steward.erasure_log) AS receipts;
+DROP TRIGGER touch_customer ON shop.notes;
+SELECT relation, action, rows FROM steward.subject_erase('customer', '5', dry_run => false);
 
 -- ---- dropped tables and columns take their declarations along
 ALTER TABLE shop.orders DROP COLUMN ship_name;

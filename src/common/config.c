@@ -104,15 +104,17 @@ config_table_owner(const char *name)
  * steward_config_exec
  *		Run sql (which must touch only steward.<config_table>) as that
  *		table's owner, in a security-restricted operation.  The caller has
- *		checked that the acting role may make this change.
+ *		checked that the acting role may make this change.  Returns the
+ *		number of rows the statement processed.
  */
-void
+uint64
 steward_config_exec(const char *config_table, const char *sql,
 					int nargs, Oid *argtypes, Datum *args, const char *nulls)
 {
 	Oid			owner = config_table_owner(config_table);
 	Oid			save_userid;
 	int			save_sec_context;
+	uint64		processed = 0;
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(owner,
@@ -124,6 +126,7 @@ steward_config_exec(const char *config_table, const char *sql,
 			elog(ERROR, "SPI_connect failed");
 		if (SPI_execute_with_args(sql, nargs, argtypes, args, nulls, false, 0) < 0)
 			elog(ERROR, "could not write steward.%s", config_table);
+		processed = SPI_processed;
 		SPI_finish();
 	}
 	PG_FINALLY();
@@ -131,6 +134,7 @@ steward_config_exec(const char *config_table, const char *sql,
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 	}
 	PG_END_TRY();
+	return processed;
 }
 
 /*

@@ -13,8 +13,9 @@
 /* Check that relid is a table the caller owns; error otherwise. */
 extern void steward_check_table_owner(Oid relid, bool allow_temp);
 
-/* Run one SQL statement as the owner of steward.<config_table>. */
-extern void steward_config_exec(const char *config_table, const char *sql,
+/* Run one SQL statement as the owner of steward.<config_table>; returns
+ * the number of rows it processed. */
+extern uint64 steward_config_exec(const char *config_table, const char *sql,
 								int nargs, Oid *argtypes, Datum *args,
 								const char *nulls);
 

@@ -43,10 +43,16 @@ static char *privacy_key = NULL;
  *		the row; when argument nkeys is NULL the row is removed (remove_sql),
  *		else written (upsert_sql).  Both statements get every argument as
  *		$1..$n, and the acting role's name as $n+1.
+ *
+ *		The upsert carries the declaration's own conditions (a WHERE on the
+ *		INSERT's SELECT, and on its DO UPDATE): the SQL wrappers check the
+ *		same with precise messages, but these functions can be called
+ *		directly, so they must not write what the wrappers would refuse.  A
+ *		refused upsert writes nothing and raises refusal (42501).
  */
 static void
 privacy_write(FunctionCallInfo fcinfo, const char *table, int nkeys,
-			  const char *upsert_sql, const char *remove_sql)
+			  const char *upsert_sql, const char *remove_sql, const char *refusal)
 {
 	int			nargs = PG_NARGS();
 	Datum		args[FUNC_MAX_ARGS];
@@ -80,8 +86,13 @@ privacy_write(FunctionCallInfo fcinfo, const char *table, int nkeys,
 	args[nargs] = DirectFunctionCall1(namein,
 									  CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
 
-	steward_config_exec(table, PG_ARGISNULL(nkeys) ? remove_sql : upsert_sql,
-						nargs + 1, types, args, nulls);
+	if (PG_ARGISNULL(nkeys))
+		steward_config_exec(table, remove_sql, nargs + 1, types, args, nulls);
+	else if (steward_config_exec(table, upsert_sql, nargs + 1, types, args, nulls) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("%s", refusal),
+				 errhint("Use the documented function (see docs/privacy.md), which says what is wrong.")));
 }
 
 PG_FUNCTION_INFO_V1(steward_subject_write);
@@ -96,15 +107,20 @@ steward_subject_write(PG_FUNCTION_ARGS)
 {
 	privacy_write(fcinfo, "subjects", 2,
 				  "INSERT INTO steward.subjects AS s (name, root_table, key_column, defined_by, defined_at) "
-				  "VALUES ($2, $1, $3, $4, pg_catalog.now()) "
+				  "SELECT $2, $1, $3, $4, pg_catalog.now() "
+				  "WHERE EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) $1 "
+				  "AND a.attname OPERATOR(pg_catalog.=) $3 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) "
 				  "ON CONFLICT ON CONSTRAINT subjects_pkey DO UPDATE "
 				  "SET root_table = excluded.root_table, key_column = excluded.key_column, "
-				  "defined_by = excluded.defined_by, defined_at = excluded.defined_at",
+				  "defined_by = excluded.defined_by, defined_at = excluded.defined_at "
+	/* moving a subject to another root needs the old root's owner: drop it first */
+				  "WHERE s.root_table OPERATOR(pg_catalog.=) excluded.root_table",
 				  "WITH d AS (DELETE FROM steward.subjects s "
 				  "WHERE s.name OPERATOR(pg_catalog.=) $2 AND s.root_table OPERATOR(pg_catalog.=) $1 "
 				  "RETURNING s.name) "
 				  "DELETE FROM steward.subject_links l USING d "
-				  "WHERE l.subject OPERATOR(pg_catalog.=) d.name");
+				  "WHERE l.subject OPERATOR(pg_catalog.=) d.name",
+				  "cannot define this subject: it exists on another table, or the key column does not exist");
 	PG_RETURN_VOID();
 }
 
@@ -121,13 +137,21 @@ steward_subject_link_write(PG_FUNCTION_ARGS)
 	privacy_write(fcinfo, "subject_links", 3,
 				  "INSERT INTO steward.subject_links AS l "
 				  "(subject, relation, column_name, via, via_column, json_path, defined_by, defined_at) "
-				  "VALUES ($2, $1, $3, $4, $5, $6, $7, pg_catalog.now()) "
+				  "SELECT $2, $1, $3, $4, $5, $6, $7, pg_catalog.now() "
+	/* a table joins a subject's map only with the consent of the root's owner */
+				  "WHERE EXISTS (SELECT FROM steward.subjects s JOIN pg_catalog.pg_class c "
+				  "ON c.oid OPERATOR(pg_catalog.=) s.root_table "
+				  "WHERE s.name OPERATOR(pg_catalog.=) $2 AND pg_catalog.pg_has_role($7, c.relowner, 'USAGE')) "
+				  "AND $1 OPERATOR(pg_catalog.<>) $4 "
+				  "AND ($6 IS NULL OR (pg_catalog.cardinality($6) OPERATOR(pg_catalog.>) 0 "
+				  "AND pg_catalog.array_position($6, NULL) IS NULL)) "
 				  "ON CONFLICT ON CONSTRAINT subject_links_pkey DO UPDATE "
 				  "SET via = excluded.via, via_column = excluded.via_column, json_path = excluded.json_path, "
 				  "defined_by = excluded.defined_by, defined_at = excluded.defined_at",
 				  "DELETE FROM steward.subject_links l "
 				  "WHERE l.subject OPERATOR(pg_catalog.=) $2 AND l.relation OPERATOR(pg_catalog.=) $1 "
-				  "AND l.column_name OPERATOR(pg_catalog.=) $3");
+				  "AND l.column_name OPERATOR(pg_catalog.=) $3",
+				  "cannot declare this link: only the owner of the subject's root table may, between two different tables");
 	PG_RETURN_VOID();
 }
 
@@ -144,12 +168,21 @@ steward_personal_data_write(PG_FUNCTION_ARGS)
 	privacy_write(fcinfo, "personal_columns", 2,
 				  "INSERT INTO steward.personal_columns AS p "
 				  "(relation, column_name, category, on_erase, mask, declared_by, declared_at) "
-				  "VALUES ($1, $2, $3, $4, $5, $6, pg_catalog.now()) "
+				  "SELECT $1, $2, $3, $4, $5, $6, pg_catalog.now() "
+				  "WHERE EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) $1 "
+				  "AND a.attname OPERATOR(pg_catalog.=) $2 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) "
+				  "AND pg_catalog.btrim($3) OPERATOR(pg_catalog.<>) '' "
+	/* an erasure runs the mask as whoever erases: only pg_steward's own */
+				  "AND ($5 IS NULL OR EXISTS (SELECT FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n "
+				  "ON n.oid OPERATOR(pg_catalog.=) p.pronamespace WHERE p.oid OPERATOR(pg_catalog.=) $5 "
+				  "AND n.nspname OPERATOR(pg_catalog.=) 'steward' AND p.pronargs OPERATOR(pg_catalog.=) 1 "
+				  "AND p.proname OPERATOR(pg_catalog.~) '^(mask|pseudo)_')) "
 				  "ON CONFLICT ON CONSTRAINT personal_columns_pkey DO UPDATE "
 				  "SET category = excluded.category, on_erase = excluded.on_erase, mask = excluded.mask, "
 				  "declared_by = excluded.declared_by, declared_at = excluded.declared_at",
 				  "DELETE FROM steward.personal_columns p "
-				  "WHERE p.relation OPERATOR(pg_catalog.=) $1 AND p.column_name OPERATOR(pg_catalog.=) $2");
+				  "WHERE p.relation OPERATOR(pg_catalog.=) $1 AND p.column_name OPERATOR(pg_catalog.=) $2",
+				  "cannot declare this personal data: no such column, an empty category, or a mask that is not a one-argument steward.mask_* or steward.pseudo_* function");
 	PG_RETURN_VOID();
 }
 
@@ -166,12 +199,24 @@ steward_subject_hold_write(PG_FUNCTION_ARGS)
 	privacy_write(fcinfo, "subject_holds", 1,
 				  "INSERT INTO steward.subject_holds AS h "
 				  "(relation, reason, keep, age_column, until_column, action, declared_by, declared_at) "
-				  "VALUES ($1, $2, $3, $4, $5, $6, $7, pg_catalog.now()) "
+				  "SELECT $1, $2, $3, $4, $5, $6, $7, pg_catalog.now() "
+				  "WHERE pg_catalog.btrim($2) OPERATOR(pg_catalog.<>) '' "
+				  "AND ($3 IS NULL) OPERATOR(pg_catalog.=) ($4 IS NULL) AND NOT ($3 IS NOT NULL AND $5 IS NOT NULL) "
+				  "AND ($3 IS NULL OR $3 OPERATOR(pg_catalog.>=) '0'::pg_catalog.interval) "
+				  "AND ($4 IS NULL OR EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) $1 "
+				  "AND a.attname OPERATOR(pg_catalog.=) $4 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped "
+				  "AND a.atttypid IN ('pg_catalog.date'::pg_catalog.regtype, 'pg_catalog.timestamp'::pg_catalog.regtype, "
+				  "'pg_catalog.timestamptz'::pg_catalog.regtype))) "
+				  "AND ($5 IS NULL OR EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) $1 "
+				  "AND a.attname OPERATOR(pg_catalog.=) $5 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped "
+				  "AND a.atttypid IN ('pg_catalog.date'::pg_catalog.regtype, 'pg_catalog.timestamp'::pg_catalog.regtype, "
+				  "'pg_catalog.timestamptz'::pg_catalog.regtype))) "
 				  "ON CONFLICT ON CONSTRAINT subject_holds_pkey DO UPDATE "
 				  "SET reason = excluded.reason, keep = excluded.keep, age_column = excluded.age_column, "
 				  "until_column = excluded.until_column, action = excluded.action, "
 				  "declared_by = excluded.declared_by, declared_at = excluded.declared_at",
-				  "DELETE FROM steward.subject_holds h WHERE h.relation OPERATOR(pg_catalog.=) $1");
+				  "DELETE FROM steward.subject_holds h WHERE h.relation OPERATOR(pg_catalog.=) $1",
+				  "cannot declare this hold: it needs a reason, and keep with a date or timestamp age_column, or a date or timestamp until_column, or neither");
 	PG_RETURN_VOID();
 }
 
@@ -188,12 +233,17 @@ steward_retention_write(PG_FUNCTION_ARGS)
 	privacy_write(fcinfo, "retention_policies", 1,
 				  "INSERT INTO steward.retention_policies AS r "
 				  "(relation, age_column, keep, action, batch_size, defined_by, defined_at) "
-				  "VALUES ($1, $2, $3, $4, $5, $6, pg_catalog.now()) "
+				  "SELECT $1, $2, $3, $4, $5, $6, pg_catalog.now() "
+				  "WHERE $3 OPERATOR(pg_catalog.>) '0'::pg_catalog.interval AND EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) $1 "
+				  "AND a.attname OPERATOR(pg_catalog.=) $2 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped "
+				  "AND a.atttypid IN ('pg_catalog.date'::pg_catalog.regtype, 'pg_catalog.timestamp'::pg_catalog.regtype, "
+				  "'pg_catalog.timestamptz'::pg_catalog.regtype)) "
 				  "ON CONFLICT ON CONSTRAINT retention_policies_pkey DO UPDATE "
 				  "SET age_column = excluded.age_column, keep = excluded.keep, action = excluded.action, "
 				  "batch_size = excluded.batch_size, "
 				  "defined_by = excluded.defined_by, defined_at = excluded.defined_at",
-				  "DELETE FROM steward.retention_policies r WHERE r.relation OPERATOR(pg_catalog.=) $1");
+				  "DELETE FROM steward.retention_policies r WHERE r.relation OPERATOR(pg_catalog.=) $1",
+				  "cannot set this retention policy: it needs a date or timestamp column and a positive keep");
 	PG_RETURN_VOID();
 }
 
@@ -225,7 +275,8 @@ steward_retention_note(PG_FUNCTION_ARGS)
 				  "AND $4 OPERATOR(pg_catalog.=) 0 THEN 1 ELSE 0 END, "
 				  "total_rows = r.total_rows OPERATOR(pg_catalog.+) CASE WHEN $2 OPERATOR(pg_catalog.<>) 'running' "
 				  "THEN $3 ELSE 0 END",
-				  "DELETE FROM steward.retention_runs r WHERE r.relation OPERATOR(pg_catalog.=) $1");
+				  "DELETE FROM steward.retention_runs r WHERE r.relation OPERATOR(pg_catalog.=) $1",
+				  "cannot record this retention run");
 	PG_RETURN_VOID();
 }
 

@@ -278,6 +278,9 @@ BEGIN
     END IF;
     col := steward.privacy_column(relation, column_name);
     PERFORM steward.privacy_column(via, via_column);
+    -- a table joins the map only with the consent of the root's owner (an
+    -- erasure runs its triggers as whoever erases)
+    PERFORM steward.require_own_table(s.root_table);
     IF json_path IS NOT NULL THEN
         IF col.atttypid <> 'jsonb'::regtype THEN
             RAISE EXCEPTION 'column "%" of % is not jsonb, so it has no json_path', column_name, relation
@@ -428,8 +431,8 @@ RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT CASE WHEN h.until_column IS NOT NULL THEN format('coalesce(t.%I >= now(), false)', h.until_column)
-              WHEN h.age_column IS NOT NULL THEN format('coalesce(t.%I + %L::interval >= now(), false)', h.age_column, h.keep)
+  SELECT CASE WHEN h.until_column IS NOT NULL THEN format('coalesce(t.%I >= pg_catalog.now(), false)', h.until_column)
+              WHEN h.age_column IS NOT NULL THEN format('coalesce(t.%I + %L::interval >= pg_catalog.now(), false)', h.age_column, h.keep)
               ELSE 'true' END
   FROM steward.subject_holds h WHERE h.relation = privacy_hold_condition.relation
 $$;
@@ -451,7 +454,7 @@ AS $$
            WHEN ty.typcategory = 'S' AND EXISTS (SELECT FROM pg_index i
                                                   WHERE i.indrelid = a.attrelid AND i.indisunique
                                                     AND a.attnum = ANY (i.indkey::int2[]))
-             THEN format('(%L || md5(random()::text))::%s', 'erased-', format_type(a.atttypid, a.atttypmod))
+             THEN format('(%L::text OPERATOR(pg_catalog.||) pg_catalog.md5(pg_catalog.random()::text))::%s', 'erased-', format_type(a.atttypid, a.atttypmod))
            ELSE format('steward.mask_redact(t.%I)', a.attname)
          END
   FROM pg_attribute a
@@ -474,7 +477,7 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT CASE WHEN e = 'NULL' THEN format('t.%I IS NOT NULL', column_name)
-              WHEN e LIKE '(''erased-''%' THEN format('t.%I::text NOT LIKE %L', column_name, 'erased-%')
+              WHEN e LIKE '(''erased-''%' THEN format('t.%I::text NOT LIKE %L::text', column_name, 'erased-%')
               ELSE format('t.%I IS DISTINCT FROM %s', column_name, e) END
   FROM (SELECT steward.privacy_anonymizer(relation, column_name) AS e) x
 $$;
@@ -653,20 +656,20 @@ DECLARE
 BEGIN
     IF e.link = 'declared' THEN
         IF e.json_path IS NOT NULL THEN
-            RETURN format('(t.%I #>> %L) = ANY (ARRAY(SELECT (p.%I)::text FROM jsonb_populate_recordset(NULL::%s, %s) p))',
+            RETURN format('(t.%I OPERATOR(pg_catalog.#>>) %L::text[]) = ANY (ARRAY(SELECT (p.%I)::text FROM pg_catalog.jsonb_populate_recordset(NULL::%s, %s) p))',
                           e.columns[1], e.json_path, e.parent_columns[1], e.parent, parent_rows);
         END IF;
-        RETURN format('t.%I = ANY (ARRAY(SELECT (p.%I)::%s FROM jsonb_populate_recordset(NULL::%s, %s) p))',
+        RETURN format('t.%I = ANY (ARRAY(SELECT (p.%I)::%s FROM pg_catalog.jsonb_populate_recordset(NULL::%s, %s) p))',
                       e.columns[1], e.parent_columns[1],
                       (SELECT format_type(a.atttypid, NULL) FROM pg_attribute a
                        WHERE a.attrelid = e.relation AND a.attname = e.columns[1]),
                       e.parent, parent_rows);
     END IF;
     IF cardinality(e.columns) = 1 THEN
-        RETURN format('t.%I = ANY (ARRAY(SELECT p.%I FROM jsonb_populate_recordset(NULL::%s, %s) p))',
+        RETURN format('t.%I = ANY (ARRAY(SELECT p.%I FROM pg_catalog.jsonb_populate_recordset(NULL::%s, %s) p))',
                       e.columns[1], e.parent_columns[1], e.parent, parent_rows);
     END IF;
-    RETURN format('(%s) IN (SELECT %s FROM jsonb_populate_recordset(NULL::%s, %s) p)',
+    RETURN format('(%s) IN (SELECT %s FROM pg_catalog.jsonb_populate_recordset(NULL::%s, %s) p)',
                   (SELECT string_agg(format('t.%I', c), ', ' ORDER BY o) FROM unnest(e.columns) WITH ORDINALITY x(c, o)),
                   (SELECT string_agg(format('p.%I', c), ', ' ORDER BY o) FROM unnest(e.parent_columns) WITH ORDINALITY x(c, o)),
                   e.parent, parent_rows);
@@ -710,15 +713,15 @@ BEGIN
             cond := format('t.%I = $2::%s', s.key_column, keytype);
         ELSE
             -- each parent's rows are $1 -> its node number
-            SELECT string_agg(steward.privacy_edge_condition(m, format('($1 -> %L)', m.parent_node::text)),
+            SELECT string_agg(steward.privacy_edge_condition(m, format('($1 OPERATOR(pg_catalog.->) %L::text)', m.parent_node::text)),
                               ' OR ' ORDER BY m.parent_node) INTO cond
             FROM unnest(edges) m
             WHERE m.node = n AND jsonb_array_length(coalesce(row_sets[m.parent_node], '[]')) > 0;
             CONTINUE WHEN cond IS NULL;
         END IF;
         PERFORM steward.privacy_use_path(user_path);
-        EXECUTE format('SELECT jsonb_agg(to_jsonb(x.r) ORDER BY x.loc), array_agg(x.loc ORDER BY x.loc)
-                        FROM (SELECT t AS r, t.tableoid::oid::text || '':'' || t.ctid::text AS loc
+        EXECUTE format('SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(x.r) ORDER BY x.loc), pg_catalog.array_agg(x.loc ORDER BY x.loc)
+                        FROM (SELECT t AS r, pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) AS loc
                               FROM %s t WHERE %s %s) x',
                        nodes[n], cond, CASE WHEN lock THEN 'FOR UPDATE OF t' ELSE '' END)
             INTO found_rows, locs
@@ -1056,8 +1059,8 @@ BEGIN
             IF FOUND AND c.kinds[n] <> 'referenced' THEN
                 hcond := steward.privacy_hold_condition(c.nodes[n]);
                 PERFORM steward.privacy_use_path(user_path);
-                EXECUTE format('SELECT array_agg(t.tableoid::oid::text || '':'' || t.ctid::text) FROM %s t
-                                WHERE t.ctid = ANY ($1::tid[]) AND t.tableoid::oid::text || '':'' || t.ctid::text = ANY ($2)
+                EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %s t
+                                WHERE t.ctid = ANY ($1::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)
                                   AND (%s)', c.nodes[n], hcond)
                     INTO held USING steward.privacy_tids(del), del;
                 PERFORM steward.privacy_use_path(NULL);
@@ -1148,14 +1151,14 @@ BEGIN
             LOOP
                 EXIT WHEN cardinality(del) = 0;
                 PERFORM steward.privacy_use_path(user_path);
-                EXECUTE format('SELECT array_agg(t.tableoid::oid::text || '':'' || t.ctid::text) FROM %1$s t
-                                WHERE t.ctid = ANY ($1::tid[]) AND t.tableoid::oid::text || '':'' || t.ctid::text = ANY ($2)
+                EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %1$s t
+                                WHERE t.ctid = ANY ($1::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)
                                   AND EXISTS (SELECT FROM %2$s r WHERE (%3$s) = (%4$s) %5$s)',
                                c.nodes[n], f.rel,
                                (SELECT string_agg(format('r.%I', x), ', ' ORDER BY o) FROM unnest(f.cols) WITH ORDINALITY u(x, o)),
                                (SELECT string_agg(format('t.%I', x), ', ' ORDER BY o) FROM unnest(f.pcols) WITH ORDINALITY u(x, o)),
                                CASE WHEN f.rel = c.nodes[n]
-                                    THEN 'AND NOT (r.tableoid::oid::text || '':'' || r.ctid::text) = ANY ($2)' ELSE '' END)
+                                    THEN 'AND NOT (pg_catalog.concat(r.tableoid::oid, '':'', r.ctid)) = ANY ($2)' ELSE '' END)
                     INTO refd USING steward.privacy_tids(del), del;
                 PERFORM steward.privacy_use_path(NULL);
                 CONTINUE WHEN refd IS NULL;
@@ -1168,10 +1171,10 @@ BEGIN
                     others := refd;
                     IF cardinality(mine) > 0 THEN
                         PERFORM steward.privacy_use_path(user_path);
-                        EXECUTE format('SELECT array_agg(t.tableoid::oid::text || '':'' || t.ctid::text) FROM %1$s t
-                                        WHERE t.ctid = ANY ($1::tid[]) AND t.tableoid::oid::text || '':'' || t.ctid::text = ANY ($2)
+                        EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %1$s t
+                                        WHERE t.ctid = ANY ($1::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)
                                           AND EXISTS (SELECT FROM %2$s r WHERE (%3$s) = (%4$s)
-                                                        AND NOT (r.tableoid::oid::text || '':'' || r.ctid::text) = ANY ($3))',
+                                                        AND NOT (pg_catalog.concat(r.tableoid::oid, '':'', r.ctid)) = ANY ($3))',
                                        c.nodes[n], f.rel,
                                        (SELECT string_agg(format('r.%I', x), ', ' ORDER BY o) FROM unnest(f.cols) WITH ORDINALITY u(x, o)),
                                        (SELECT string_agg(format('t.%I', x), ', ' ORDER BY o) FROM unnest(f.pcols) WITH ORDINALITY u(x, o)))
@@ -1193,14 +1196,14 @@ BEGIN
                 ELSIF f.nullable AND NOT EXISTS (SELECT FROM steward.subject_holds h WHERE h.relation = f.rel) THEN
                     PERFORM steward.privacy_use_path(user_path);
                     EXECUTE format('UPDATE %1$s r SET %2$s WHERE (%3$s) IN (SELECT %4$s FROM %5$s t
-                                      WHERE t.ctid = ANY ($1::tid[]) AND t.tableoid::oid::text || '':'' || t.ctid::text = ANY ($2)) %6$s',
+                                      WHERE t.ctid = ANY ($1::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)) %6$s',
                                    f.rel,
                                    (SELECT string_agg(format('%I = NULL', x), ', ') FROM unnest(f.cols) x),
                                    (SELECT string_agg(format('r.%I', x), ', ' ORDER BY o) FROM unnest(f.cols) WITH ORDINALITY u(x, o)),
                                    (SELECT string_agg(format('t.%I', x), ', ' ORDER BY o) FROM unnest(f.pcols) WITH ORDINALITY u(x, o)),
                                    c.nodes[n],
                                    CASE WHEN f.rel = c.nodes[n]
-                                        THEN 'AND NOT (r.tableoid::oid::text || '':'' || r.ctid::text) = ANY ($2)' ELSE '' END)
+                                        THEN 'AND NOT (pg_catalog.concat(r.tableoid::oid, '':'', r.ctid)) = ANY ($2)' ELSE '' END)
                         USING steward.privacy_tids(refd), refd;
                     GET DIAGNOSTICS k = ROW_COUNT;
                     PERFORM steward.privacy_use_path(NULL);
@@ -1250,9 +1253,9 @@ BEGIN
                 ELSE
                     PERFORM steward.privacy_use_path(user_path);
                     EXECUTE format('WITH u AS (UPDATE %s t SET %s WHERE t.ctid = ANY ($1::tid[])
-                                                 AND t.tableoid::oid::text || '':'' || t.ctid::text = ANY ($2) AND (%s)
-                                               RETURNING t.tableoid::oid::text || '':'' || t.ctid::text AS loc)
-                                    SELECT count(*), array_agg(u.loc) FROM u',
+                                                 AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2) AND (%s)
+                                               RETURNING pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) AS loc)
+                                    SELECT pg_catalog.count(*), pg_catalog.array_agg(u.loc) FROM u',
                                    c.nodes[n],
                                    (SELECT string_agg(z, ', ')
                                     FROM (SELECT format('%I = %s', x, steward.privacy_anonymizer(c.nodes[n], x)) FROM unnest(cols) x
@@ -1263,8 +1266,8 @@ BEGIN
                         INTO k, mine USING steward.privacy_tids(anon), anon;
                     -- where the rows that stay are now (an UPDATE moves them)
                     IF k > 0 THEN
-                        EXECUTE format('SELECT array_agg(t.tableoid::oid::text || '':'' || t.ctid::text) FROM %s t
-                                        WHERE t.ctid = ANY ($1::tid[]) AND t.tableoid::oid::text || '':'' || t.ctid::text = ANY ($2)',
+                        EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %s t
+                                        WHERE t.ctid = ANY ($1::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)',
                                        c.nodes[n])
                             INTO others USING steward.privacy_tids(anon), anon;
                         own_now[n] := (coalesce(others, '{}') || mine)::text;
@@ -1282,10 +1285,20 @@ BEGIN
             IF cardinality(del) > 0 THEN
                 PERFORM steward.privacy_use_path(user_path);
                 EXECUTE format('DELETE FROM %s t WHERE t.ctid = ANY ($1::tid[])
-                                  AND t.tableoid::oid::text || '':'' || t.ctid::text = ANY ($2)', c.nodes[n])
+                                  AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)', c.nodes[n])
                     USING steward.privacy_tids(del), del;
                 GET DIAGNOSTICS k = ROW_COUNT;
                 PERFORM steward.privacy_use_path(NULL);
+                -- rows are found by where they were read; a row that moved
+                -- meanwhile (a trigger of this erasure updated it) would be
+                -- left behind: never write a receipt for a partial erasure
+                IF k <> cardinality(del) THEN
+                    RAISE EXCEPTION 'erasure of % % stopped: % of % rows of % could not be deleted', s.name, canon,
+                                    cardinality(del) - k, cardinality(del), c.nodes[n]
+                        USING ERRCODE = 'object_not_in_prerequisite_state',
+                              DETAIL = 'The rows were changed during the erasure, by a trigger or by a foreign-key action of another table of the map.',
+                              HINT = 'Nothing was erased. Find the trigger that updates these rows and disable it for the erasure, or erase them by hand.';
+                END IF;
                 res_rel := res_rel || c.nodes[n]; res_act := res_act || 'delete'::text;
                 res_rows := res_rows || k; res_detail := res_detail || NULL::text;
             END IF;

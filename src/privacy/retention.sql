@@ -134,6 +134,9 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION '% has no retention policy', relation USING ERRCODE = 'undefined_object';
     END IF;
+    IF NOT EXISTS (SELECT FROM steward.retention_leaves(relation) l WHERE l = leaf) THEN
+        RAISE EXCEPTION '% does not hold rows of %', leaf, relation USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     nblocks := pg_relation_size(leaf) / current_setting('block_size')::bigint;
     IF first_block >= nblocks THEN
         rows := 0;
@@ -145,7 +148,7 @@ BEGIN
     stop_block := first_block + greatest(1, ceil(p.batch_size / greatest(per_page, 1)))::bigint;
     IF p.action = 'delete' THEN
         PERFORM steward.privacy_use_path(user_path);
-        EXECUTE format('DELETE FROM %1$s t WHERE t.ctid >= $1 AND t.ctid < $2 AND t.%2$I < now() - $3',
+        EXECUTE format('DELETE FROM %1$s t WHERE t.ctid >= $1 AND t.ctid < $2 AND t.%2$I < pg_catalog.now() - $3',
                        leaf, p.age_column)
             USING start, format('(%s,0)', stop_block)::tid, p.keep;
         GET DIAGNOSTICS rows = ROW_COUNT;
@@ -159,7 +162,7 @@ BEGIN
         -- rows already anonymized are not changed again
         SELECT string_agg(steward.privacy_pending(p.relation, c), ' OR ') INTO todo FROM unnest(cols) c;
         PERFORM steward.privacy_use_path(user_path);
-        EXECUTE format('UPDATE %1$s t SET %4$s WHERE t.ctid >= $1 AND t.ctid < $2 AND t.%2$I < now() - $3 AND (%3$s)',
+        EXECUTE format('UPDATE %1$s t SET %4$s WHERE t.ctid >= $1 AND t.ctid < $2 AND t.%2$I < pg_catalog.now() - $3 AND (%3$s)',
                        leaf, p.age_column, todo,
                        (SELECT string_agg(format('%I = %s', c, steward.privacy_anonymizer(p.relation, c)), ', ')
                         FROM unnest(cols) c))
