@@ -266,6 +266,22 @@ SELECT (SELECT count(*) FROM shop.customers WHERE id = 5) AS eve, (SELECT count(
 DROP TRIGGER touch_customer ON shop.notes;
 SELECT relation, action, rows FROM steward.subject_erase('customer', '5', dry_run => false);
 
+-- ---- rows that others' rows need stay, and so do the rows below them:
+-- Fay's first review stays (Gus replied to it), with its tags; her second
+-- review and its tag go
+INSERT INTO shop.customers VALUES (6, 'fay@example.com', 'Fay', NULL, NULL), (7, 'gus@example.com', 'Gus', NULL, NULL);
+CREATE TABLE shop.reviews (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES shop.customers, product text);
+CREATE TABLE shop.review_tags (review_id int REFERENCES shop.reviews, tag text, PRIMARY KEY (review_id, tag));
+CREATE TABLE shop.review_replies (id int PRIMARY KEY, review_id int NOT NULL REFERENCES shop.reviews,
+                                  customer_id int NOT NULL REFERENCES shop.customers, body text);
+INSERT INTO shop.reviews VALUES (1, 6, 'lamp'), (2, 6, 'mug');
+INSERT INTO shop.review_tags VALUES (1, 'good'), (1, 'bright'), (2, 'meh');
+INSERT INTO shop.review_replies VALUES (1, 1, 7, 'agreed');
+SELECT * FROM steward.subject_erase('customer', '6', dry_run => false);
+SELECT * FROM shop.reviews ORDER BY id;
+SELECT * FROM shop.review_tags ORDER BY 1, 2;
+SELECT id, email LIKE 'erased-%' AS email_erased, name FROM shop.customers WHERE id IN (6, 7) ORDER BY id;
+
 -- ---- dropped tables and columns take their declarations along
 ALTER TABLE shop.orders DROP COLUMN ship_name;
 SELECT count(*) AS orders_declarations FROM steward.personal_columns WHERE relation = 'shop.orders'::regclass;

@@ -1008,9 +1008,9 @@ DECLARE
     receipt_id bigint;
     refusal text;
     nothing boolean := false;
-    kept_whole boolean[];
     edges steward.subject_edge[];
     own_now text[];
+    e steward.subject_edge;
     mine text[];
     others text[];
     unlink text[];
@@ -1049,7 +1049,6 @@ BEGIN
         dels := array_fill(NULL::text, ARRAY[nn]);
         anons := array_fill(NULL::text, ARRAY[nn]);
         anon_why := array_fill(NULL::text, ARRAY[nn]);
-        kept_whole := array_fill(false, ARRAY[nn]);
         edges := ARRAY(SELECT m FROM steward.subject_map(s.name) m);
         FOR n IN 1..nn LOOP
             del := coalesce(c.locations[n], '{}')::text[];
@@ -1091,17 +1090,74 @@ BEGIN
                 anon := anon || del;
                 del := '{}';
                 anon_why[n] := concat_ws('; ', anon_why[n], 'on_erase: anonymize');
-            -- rows without personal data that belong to rows kept whole
-            -- (an order's lines, when orders are anonymized) stay with them
-            ELSIF c.kinds[n] NOT IN ('root', 'referenced')
-               AND NOT EXISTS (SELECT FROM steward.personal_columns p WHERE p.relation = c.nodes[n])
-               AND NOT EXISTS (SELECT FROM unnest(edges) m
-                               WHERE m.node = n AND NOT coalesce(kept_whole[m.parent_node], false)) THEN
-                anon := anon || del;
-                del := '{}';
-                anon_why[n] := concat_ws('; ', anon_why[n], 'their rows in the parent table are kept');
+            -- rows without personal data that belong to rows that stay (an
+            -- order's lines, when orders are anonymized; a post's tags, when
+            -- others' comments keep the post) stay with them
+            ELSIF c.kinds[n] NOT IN ('root', 'referenced') AND cardinality(del) > 0
+               AND NOT EXISTS (SELECT FROM steward.personal_columns p WHERE p.relation = c.nodes[n]) THEN
+                FOR e IN SELECT m.* FROM unnest(edges) m
+                         WHERE m.node = n AND c.kinds[m.parent_node] <> 'root'
+                           AND cardinality(coalesce(anons[m.parent_node], '{}')::text[]) > 0
+                         ORDER BY m.parent_node
+                LOOP
+                    EXIT WHEN cardinality(del) = 0;
+                    PERFORM steward.privacy_use_path(user_path);
+                    EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %s t
+                                    WHERE t.ctid = ANY ($2::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($3)
+                                      AND (%s)',
+                                   c.nodes[n], steward.privacy_edge_condition(e, '$1'))
+                        INTO refd
+                        USING (SELECT pg_catalog.jsonb_agg(r.row ORDER BY r.o)
+                               FROM jsonb_array_elements(c.row_sets[e.parent_node]) WITH ORDINALITY r(row, o)
+                               WHERE (c.locations[e.parent_node]::text[])[r.o] = ANY (anons[e.parent_node]::text[])),
+                              steward.privacy_tids(del), del;
+                    PERFORM steward.privacy_use_path(NULL);
+                    CONTINUE WHEN refd IS NULL;
+                    anon := anon || refd;
+                    del := ARRAY(SELECT x FROM unnest(del) x WHERE NOT x = ANY (refd));
+                    IF NOT coalesce(anon_why[n] LIKE '%their rows in the parent table are kept%', false) THEN
+                        anon_why[n] := concat_ws('; ', anon_why[n], 'their rows in the parent table are kept');
+                    END IF;
+                END LOOP;
             END IF;
-            kept_whole[n] := cardinality(del) = 0;
+            -- rows that other people's rows still need (through a NOT NULL
+            -- key, or from a held table) stay; the tables below them learn it
+            -- here, before anything is deleted
+            IF c.kinds[n] NOT IN ('root', 'referenced') AND cardinality(del) > 0 THEN
+                FOR f IN
+                    SELECT DISTINCT coalesce(pg_partition_root(x.conrelid), x.conrelid)::regclass AS rel,
+                           ARRAY(SELECT a.attname::text FROM unnest(x.conkey) WITH ORDINALITY q(a1, o)
+                                 JOIN pg_attribute a ON a.attrelid = x.conrelid AND a.attnum = q.a1 ORDER BY q.o) AS cols,
+                           ARRAY(SELECT a.attname::text FROM unnest(x.confkey) WITH ORDINALITY q(a1, o)
+                                 JOIN pg_attribute a ON a.attrelid = x.confrelid AND a.attnum = q.a1 ORDER BY q.o) AS pcols
+                    FROM pg_constraint x
+                    WHERE x.contype = 'f' AND x.conparentid = 0
+                      AND coalesce(pg_partition_root(x.confrelid), x.confrelid) = c.nodes[n]
+                      AND (EXISTS (SELECT FROM unnest(x.conkey) q(a1) JOIN pg_attribute a
+                                   ON a.attrelid = x.conrelid AND a.attnum = q.a1 WHERE a.attnotnull)
+                           OR EXISTS (SELECT FROM steward.subject_holds h
+                                      WHERE h.relation = coalesce(pg_partition_root(x.conrelid), x.conrelid)))
+                    ORDER BY 1, 2
+                LOOP
+                    EXIT WHEN cardinality(del) = 0;
+                    mine := coalesce(c.locations[array_position(c.nodes, f.rel)], '{}')::text[];
+                    PERFORM steward.privacy_use_path(user_path);
+                    EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %1$s t
+                                    WHERE t.ctid = ANY ($1::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)
+                                      AND EXISTS (SELECT FROM %2$s r WHERE (%3$s) = (%4$s)
+                                                    AND NOT pg_catalog.concat(r.tableoid::oid, '':'', r.ctid) = ANY ($3))',
+                                   c.nodes[n], f.rel,
+                                   (SELECT string_agg(format('r.%I', x), ', ' ORDER BY o) FROM unnest(f.cols) WITH ORDINALITY u(x, o)),
+                                   (SELECT string_agg(format('t.%I', x), ', ' ORDER BY o) FROM unnest(f.pcols) WITH ORDINALITY u(x, o)))
+                        INTO refd USING steward.privacy_tids(del), del, mine;
+                    PERFORM steward.privacy_use_path(NULL);
+                    CONTINUE WHEN refd IS NULL;
+                    anon := anon || refd;
+                    del := ARRAY(SELECT x FROM unnest(del) x WHERE NOT x = ANY (refd));
+                    anon_why[n] := concat_ws('; ', anon_why[n],
+                                             format('still referenced by others'' rows of %s (%s)', f.rel, array_to_string(f.cols, ', ')));
+                END LOOP;
+            END IF;
             dels[n] := del::text;
             anons[n] := anon::text;
         END LOOP;
