@@ -532,66 +532,81 @@ DECLARE
     depths integer[] := ARRAY[0];
     kinds text[] := ARRAY['root'];
     d integer := 0;
-    i integer;
     j integer;
     e steward.subject_edge;
     r record;
     pass integer;
+    front integer[];
+    m_node integer[];
+    m_rel oid[];
 BEGIN
     e := ROW(1, 0, s.root_table, NULL, NULL, 'root', ARRAY[s.key_column], NULL, NULL);
     RETURN NEXT e;
     LOOP
-        EXIT WHEN NOT d = ANY (depths);
+        -- one level at a time: the tables found at depth d (but referenced
+        -- tables, which the map does not go beyond), each with its
+        -- partitions, whose foreign keys count for it
+        front := ARRAY(SELECT k FROM generate_subscripts(nodes, 1) k
+                       WHERE depths[k] = d AND kinds[k] <> 'referenced' ORDER BY k);
+        EXIT WHEN cardinality(front) = 0;
+        SELECT array_agg(x.k ORDER BY x.k, x.rel), array_agg(x.rel ORDER BY x.k, x.rel) INTO m_node, m_rel
+        FROM (SELECT k, nodes[k]::oid AS rel FROM unnest(front) k
+              UNION
+              SELECT k, t.relid::oid FROM unnest(front) k, pg_partition_tree(nodes[k]) t) x;
         FOR pass IN 1..2 LOOP
-            FOR i IN 1..cardinality(nodes) LOOP
-                CONTINUE WHEN depths[i] <> d OR kinds[i] = 'referenced';
-                FOR r IN
-                    -- pass 1: foreign keys to this table, and declared links
-                    SELECT * FROM (
-                        SELECT DISTINCT coalesce(pg_partition_root(c.conrelid), c.conrelid)::regclass AS rel,
-                               'foreign key' AS link,
-                               ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, o)
-                                     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o) AS cols,
-                               ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, o)
-                                     JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o) AS pcols,
-                               NULL::text[] AS path
-                        FROM pg_constraint c
-                        WHERE pass = 1 AND c.contype = 'f' AND c.conparentid = 0
-                          AND coalesce(pg_partition_root(c.confrelid), c.confrelid) = nodes[i]
-                        UNION ALL
-                        SELECT l.relation, 'declared', ARRAY[l.column_name], ARRAY[l.via_column], l.json_path
-                        FROM steward.subject_links l
-                        WHERE pass = 1 AND l.subject = s.name AND l.via = nodes[i]
-                        UNION ALL
-                        -- pass 2: tables with personal data this table references
-                        SELECT DISTINCT coalesce(pg_partition_root(c.confrelid), c.confrelid)::regclass,
-                               'referenced',
-                               ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, o)
-                                     JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o),
-                               ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, o)
-                                     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o),
-                               NULL::text[]
-                        FROM pg_constraint c
-                        WHERE pass = 2 AND c.contype = 'f' AND c.conparentid = 0
-                          AND coalesce(pg_partition_root(c.conrelid), c.conrelid) = nodes[i]
-                          AND EXISTS (SELECT FROM steward.personal_columns p
-                                      WHERE p.relation = coalesce(pg_partition_root(c.confrelid), c.confrelid))
-                    ) x
-                    ORDER BY x.rel::text, x.link, x.cols::text
-                LOOP
-                    CONTINUE WHEN r.rel = nodes[i];
-                    j := array_position(nodes, r.rel);
-                    IF j IS NULL THEN
-                        nodes := nodes || r.rel;
-                        depths := depths || (d + 1);
-                        kinds := kinds || CASE WHEN r.link = 'referenced' THEN 'referenced' ELSE 'child' END;
-                        j := cardinality(nodes);
-                    ELSIF depths[j] <> d + 1 OR (kinds[j] = 'referenced') <> (r.link = 'referenced') THEN
-                        CONTINUE;
-                    END IF;
-                    e := ROW(j, d + 1, r.rel, i, nodes[i], r.link, r.cols, r.pcols, r.path);
-                    RETURN NEXT e;
-                END LOOP;
+            -- every look-up goes through a catalog index (pg_depend by the
+            -- referenced table, pg_constraint by the referencing one): the
+            -- map costs what its own tables cost, whatever else the
+            -- database holds
+            FOR r IN
+                SELECT * FROM (
+                    -- pass 1: foreign keys to the level's tables, and declared links
+                    SELECT DISTINCT m.k AS i, coalesce(pg_partition_root(c.conrelid), c.conrelid)::regclass AS rel,
+                           'foreign key' AS link,
+                           ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY q(n, o)
+                                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = q.n ORDER BY q.o) AS cols,
+                           ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY q(n, o)
+                                 JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = q.n ORDER BY q.o) AS pcols,
+                           NULL::text[] AS path
+                    FROM unnest(m_node, m_rel) m(k, relid)
+                    JOIN pg_depend dep ON dep.refclassid = 'pg_class'::regclass AND dep.refobjid = m.relid
+                                      AND dep.classid = 'pg_constraint'::regclass
+                    JOIN pg_constraint c ON c.oid = dep.objid
+                    WHERE pass = 1 AND c.contype = 'f' AND c.conparentid = 0 AND c.confrelid = m.relid
+                    UNION ALL
+                    SELECT k, l.relation, 'declared', ARRAY[l.column_name], ARRAY[l.via_column], l.json_path
+                    FROM unnest(front) k
+                    JOIN steward.subject_links l ON l.subject = s.name AND l.via = nodes[k]
+                    WHERE pass = 1
+                    UNION ALL
+                    -- pass 2: tables with personal data the level's tables reference
+                    SELECT DISTINCT m.k, coalesce(pg_partition_root(c.confrelid), c.confrelid)::regclass,
+                           'referenced',
+                           ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY q(n, o)
+                                 JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = q.n ORDER BY q.o),
+                           ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY q(n, o)
+                                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = q.n ORDER BY q.o),
+                           NULL::text[]
+                    FROM unnest(m_node, m_rel) m(k, relid)
+                    JOIN pg_constraint c ON c.conrelid = m.relid
+                    WHERE pass = 2 AND c.contype = 'f' AND c.conparentid = 0
+                      AND EXISTS (SELECT FROM steward.personal_columns p
+                                  WHERE p.relation = coalesce(pg_partition_root(c.confrelid), c.confrelid))
+                ) x
+                ORDER BY x.i, x.rel::text, x.link, x.cols::text
+            LOOP
+                CONTINUE WHEN r.rel = nodes[r.i];
+                j := array_position(nodes, r.rel);
+                IF j IS NULL THEN
+                    nodes := nodes || r.rel;
+                    depths := depths || (d + 1);
+                    kinds := kinds || CASE WHEN r.link = 'referenced' THEN 'referenced' ELSE 'child' END;
+                    j := cardinality(nodes);
+                ELSIF depths[j] <> d + 1 OR (kinds[j] = 'referenced') <> (r.link = 'referenced') THEN
+                    CONTINUE;
+                END IF;
+                e := ROW(j, d + 1, r.rel, r.i, nodes[r.i], r.link, r.cols, r.pcols, r.path);
+                RETURN NEXT e;
             END LOOP;
         END LOOP;
         d := d + 1;
@@ -640,6 +655,49 @@ $$;
 
 COMMENT ON FUNCTION steward.subject_discover(text) IS
   'Suggest links the map lacks: columns outside it named like the subject''s key with a comparable type; it only suggests, never declares';
+
+-- ---- the foreign keys of a map's tables
+
+CREATE TYPE steward.privacy_fk AS (
+    parent   regclass,
+    rel      regclass,
+    cols     text[],
+    pcols    text[],
+    nullable boolean
+);
+
+COMMENT ON TYPE steward.privacy_fk IS
+  'A foreign key that references a table of a subject''s map: rel (cols) references parent (pcols); nullable: every referencing column may be NULL';
+
+-- Every foreign key that references one of the tables (or one of their
+-- partitions), from any table, found through the catalog's indexes
+-- (pg_depend by referenced table): what an erasure needs to know about
+-- who references the rows it deletes, at a cost that does not grow with
+-- the number of other tables in the database.
+CREATE FUNCTION steward.privacy_fks(tables regclass[])
+RETURNS SETOF steward.privacy_fk
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT DISTINCT m.node,
+         coalesce(pg_partition_root(c.conrelid), c.conrelid)::regclass,
+         ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY q(n, o)
+               JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = q.n ORDER BY q.o),
+         ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY q(n, o)
+               JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = q.n ORDER BY q.o),
+         (SELECT bool_and(NOT a.attnotnull) FROM unnest(c.conkey) q(n)
+          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = q.n)
+  FROM (SELECT t AS node, t::oid AS relid FROM unnest(tables) t
+        UNION
+        SELECT t, p.relid::oid FROM unnest(tables) t, pg_partition_tree(t) p) m
+  JOIN pg_depend dep ON dep.refclassid = 'pg_class'::regclass AND dep.refobjid = m.relid
+                    AND dep.classid = 'pg_constraint'::regclass
+  JOIN pg_constraint c ON c.oid = dep.objid
+  WHERE c.contype = 'f' AND c.conparentid = 0 AND c.confrelid = m.relid
+$$;
+
+COMMENT ON FUNCTION steward.privacy_fks(regclass[]) IS
+  'Internal: the foreign keys that reference the tables (partitioned tables as one unit), found through catalog indexes';
 
 -- ---- reading a subject's rows
 
@@ -1010,6 +1068,7 @@ DECLARE
     nothing boolean := false;
     edges steward.subject_edge[];
     own_now text[];
+    fks steward.privacy_fk[];
     e steward.subject_edge;
     mine text[];
     others text[];
@@ -1038,6 +1097,7 @@ BEGIN
     BEGIN
         c := steward.privacy_collect(s.name, canon, true, user_path);
         nn := cardinality(c.nodes);
+        fks := ARRAY(SELECT pfk FROM steward.privacy_fks(c.nodes) pfk);
         IF jsonb_array_length(c.row_sets[1]) = 0 THEN
             res_rel := ARRAY[s.root_table]; res_act := ARRAY['none']; res_rows := ARRAY[0::bigint];
             res_detail := ARRAY[format('no %s with %s = %s: nothing to erase', s.name, s.key_column, canon)];
@@ -1125,19 +1185,10 @@ BEGIN
             -- here, before anything is deleted
             IF c.kinds[n] NOT IN ('root', 'referenced') AND cardinality(del) > 0 THEN
                 FOR f IN
-                    SELECT DISTINCT coalesce(pg_partition_root(x.conrelid), x.conrelid)::regclass AS rel,
-                           ARRAY(SELECT a.attname::text FROM unnest(x.conkey) WITH ORDINALITY q(a1, o)
-                                 JOIN pg_attribute a ON a.attrelid = x.conrelid AND a.attnum = q.a1 ORDER BY q.o) AS cols,
-                           ARRAY(SELECT a.attname::text FROM unnest(x.confkey) WITH ORDINALITY q(a1, o)
-                                 JOIN pg_attribute a ON a.attrelid = x.confrelid AND a.attnum = q.a1 ORDER BY q.o) AS pcols
-                    FROM pg_constraint x
-                    WHERE x.contype = 'f' AND x.conparentid = 0
-                      AND coalesce(pg_partition_root(x.confrelid), x.confrelid) = c.nodes[n]
-                      AND (EXISTS (SELECT FROM unnest(x.conkey) q(a1) JOIN pg_attribute a
-                                   ON a.attrelid = x.conrelid AND a.attnum = q.a1 WHERE a.attnotnull)
-                           OR EXISTS (SELECT FROM steward.subject_holds h
-                                      WHERE h.relation = coalesce(pg_partition_root(x.conrelid), x.conrelid)))
-                    ORDER BY 1, 2
+                    SELECT x.rel, x.cols, x.pcols FROM unnest(fks) x
+                    WHERE x.parent = c.nodes[n]
+                      AND (NOT x.nullable OR EXISTS (SELECT FROM steward.subject_holds h WHERE h.relation = x.rel))
+                    ORDER BY x.rel, x.cols
                 LOOP
                     EXIT WHEN cardinality(del) = 0;
                     mine := coalesce(c.locations[array_position(c.nodes, f.rel)], '{}')::text[];
@@ -1164,14 +1215,10 @@ BEGIN
 
         -- an order that keeps foreign keys valid: a table after every
         -- table of the map that references it (in a cycle: deepest first)
-        SELECT array_agg(array_position(c.nodes, coalesce(pg_partition_root(x.conrelid), x.conrelid)::regclass)),
-               array_agg(array_position(c.nodes, coalesce(pg_partition_root(x.confrelid), x.confrelid)::regclass))
+        SELECT array_agg(array_position(c.nodes, x.rel)), array_agg(array_position(c.nodes, x.parent))
         INTO dep_from, dep_to
-        FROM pg_constraint x
-        WHERE x.contype = 'f' AND x.conparentid = 0
-          AND coalesce(pg_partition_root(x.conrelid), x.conrelid) = ANY (c.nodes)
-          AND coalesce(pg_partition_root(x.confrelid), x.confrelid) = ANY (c.nodes)
-          AND coalesce(pg_partition_root(x.conrelid), x.conrelid) <> coalesce(pg_partition_root(x.confrelid), x.confrelid);
+        FROM unnest(fks) x
+        WHERE x.rel = ANY (c.nodes) AND x.rel <> x.parent;
         done := array_fill(false, ARRAY[nn]);
         own_now := array_fill(NULL::text, ARRAY[nn]);
         FOR i IN 1..nn LOOP
@@ -1190,20 +1237,11 @@ BEGIN
 
             -- rows still referenced by rows that stay
             FOR f IN
-                SELECT * FROM (
-                SELECT DISTINCT coalesce(pg_partition_root(x.conrelid), x.conrelid)::regclass AS rel,
-                       ARRAY(SELECT a.attname::text FROM unnest(x.conkey) WITH ORDINALITY q(a1, o)
-                             JOIN pg_attribute a ON a.attrelid = x.conrelid AND a.attnum = q.a1 ORDER BY q.o) AS cols,
-                       ARRAY(SELECT a.attname::text FROM unnest(x.confkey) WITH ORDINALITY q(a1, o)
-                             JOIN pg_attribute a ON a.attrelid = x.confrelid AND a.attnum = q.a1 ORDER BY q.o) AS pcols,
-                       (SELECT bool_and(NOT a.attnotnull) FROM unnest(x.conkey) q(a1)
-                        JOIN pg_attribute a ON a.attrelid = x.conrelid AND a.attnum = q.a1) AS nullable
-                FROM pg_constraint x
-                WHERE x.contype = 'f' AND x.conparentid = 0
-                  AND coalesce(pg_partition_root(x.confrelid), x.confrelid) = c.nodes[n]) fks
+                SELECT x.rel, x.cols, x.pcols, x.nullable FROM unnest(fks) x
+                WHERE x.parent = c.nodes[n]
                 -- links that keep rows first: a row kept anyway is not detached from others
-                ORDER BY fks.nullable AND NOT EXISTS (SELECT FROM steward.subject_holds h WHERE h.relation = fks.rel),
-                         fks.rel::text, fks.cols::text
+                ORDER BY x.nullable AND NOT EXISTS (SELECT FROM steward.subject_holds h WHERE h.relation = x.rel),
+                         x.rel::text, x.cols::text
             LOOP
                 EXIT WHEN cardinality(del) = 0;
                 PERFORM steward.privacy_use_path(user_path);
@@ -1284,11 +1322,10 @@ BEGIN
                 WHERE p.relation = c.nodes[n] AND p.on_erase <> 'keep'
                   -- keys stay: they hold the rows together
                   AND NOT EXISTS (SELECT FROM pg_constraint x
-                                  JOIN pg_attribute a ON a.attname = p.column_name
-                                  WHERE ((x.conrelid = c.nodes[n] AND x.contype IN ('p', 'f') AND a.attrelid = x.conrelid
-                                          AND a.attnum = ANY (x.conkey))
-                                      OR (x.confrelid = c.nodes[n] AND x.contype = 'f' AND a.attrelid = x.confrelid
-                                          AND a.attnum = ANY (x.confkey))));
+                                  JOIN pg_attribute a ON a.attrelid = x.conrelid AND a.attnum = ANY (x.conkey)
+                                  WHERE x.conrelid = c.nodes[n] AND x.contype IN ('p', 'f') AND a.attname = p.column_name)
+                  AND NOT EXISTS (SELECT FROM unnest(fks) y
+                                  WHERE y.parent = c.nodes[n] AND p.column_name::text = ANY (y.pcols));
                 unlink := ARRAY(SELECT DISTINCT a.attname::text
                                 FROM pg_constraint x
                                 JOIN pg_attribute a ON a.attrelid = x.conrelid AND a.attnum = ANY (x.conkey)
