@@ -1100,7 +1100,11 @@ BEGIN
         fks := ARRAY(SELECT pfk FROM steward.privacy_fks(c.nodes) pfk);
         IF jsonb_array_length(c.row_sets[1]) = 0 THEN
             res_rel := ARRAY[s.root_table]; res_act := ARRAY['none']; res_rows := ARRAY[0::bigint];
-            res_detail := ARRAY[format('no %s with %s = %s: nothing to erase', s.name, s.key_column, canon)];
+            res_detail := ARRAY[concat(format('no %s with %s = %s: nothing to erase', s.name, s.key_column, canon),
+                                       (SELECT format(' (erased before: receipt %s)', l.id)
+                                        FROM steward.erasure_log l
+                                        WHERE l.subject = s.name AND l.key_hash = hashed_key
+                                        ORDER BY l.id DESC LIMIT 1))];
             nothing := true;
             RAISE SQLSTATE 'SD001';
         END IF;
