@@ -104,6 +104,32 @@ SELECT steward.status_reset();
 SELECT count(*) FROM steward.status();
 SELECT steward.status_reset(NULL::regclass);
 
+-- erasures and retention count the rows they delete or anonymize, on the
+-- table; a dry run counts nothing
+SET steward.privacy_key = 'status test key 0123456789';
+CREATE TABLE st_people (id int PRIMARY KEY, email text NOT NULL);
+CREATE TABLE st_visits (id int PRIMARY KEY, person int NOT NULL REFERENCES st_people, at timestamptz NOT NULL);
+INSERT INTO st_people VALUES (1, 'a@example.com'), (2, 'b@example.com');
+INSERT INTO st_visits SELECT g, 1 + g % 2, now() - make_interval(days => g) FROM generate_series(1, 10) g;
+SELECT steward.subject_define('st_person', 'st_people');
+SELECT steward.personal_data('st_people', 'email', 'contact');
+SELECT count(*) AS planned FROM steward.subject_erase('st_person', '1');
+SELECT table_name, erased_rows FROM steward.status() WHERE erased_rows > 0;
+SELECT count(*) AS steps FROM steward.subject_erase('st_person', '1', dry_run => false);
+SELECT table_name, erased_rows, retention_rows FROM steward.status() WHERE erased_rows > 0 ORDER BY 1;
+SELECT steward.retention_set('st_visits', 'at', '6 days');
+CALL steward.retention_run('st_visits');
+SELECT table_name, erased_rows, retention_rows FROM steward.status() WHERE retention_rows > 0;
+-- only a role that could change the rows can count them
+SET ROLE status_user;
+SELECT steward.status_note('st_visits', 'retention', 1000);
+RESET ROLE;
+SELECT steward.status_note('st_visits', 'nonsense', 1);
+SELECT steward.status_note('st_visits', 'retention', -1);
+SELECT steward.subject_drop('st_person');
+DROP TABLE st_visits, st_people;
+SELECT steward.status_reset() >= 0 AS reset;
+
 -- beyond steward.status_max_tables (100), tables share one row
 DO $$
 BEGIN

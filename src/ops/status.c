@@ -41,9 +41,11 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -443,7 +445,8 @@ PG_FUNCTION_INFO_V1(steward_status);
  * steward_status
  *		status() returns setof (table_name regclass, audit_rows bigint,
  *		audit_reads bigint, notifications bigint, version_conflicts bigint,
- *		validation_failures bigint, since timestamptz): the current database's counters, one row per
+ *		validation_failures bigint, erased_rows bigint, retention_rows bigint,
+ *		since timestamptz): the current database's counters, one row per
  *		table (table_name NULL: tables beyond steward.status_max_tables).
  */
 Datum
@@ -487,6 +490,53 @@ steward_status(PG_FUNCTION_ARGS)
 						(unsigned long long) lost),
 				 errhint("Raise steward.status_max_tables (server start).")));
 	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(steward_status_note);
+
+/*
+ * steward_status_note
+ *		status_note(relation regclass, counter text, n bigint): count rows
+ *		that SQL code of pg_steward deleted or anonymized (erasure,
+ *		retention), when the transaction commits.  The caller must hold
+ *		DELETE or UPDATE on the table: whoever can count rows could have
+ *		changed them.  Without the preloaded library it does nothing.
+ */
+Datum
+steward_status_note(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	char	   *counter;
+	int64		n;
+	StatusCounter which;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("arguments of status_note must not be NULL")));
+	relid = PG_GETARG_OID(0);
+	counter = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	n = PG_GETARG_INT64(2);
+	if (strcmp(counter, "erasure") == 0)
+		which = STATUS_ERASED_ROWS;
+	else if (strcmp(counter, "retention") == 0)
+		which = STATUS_RETENTION_ROWS;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unrecognized status counter \"%s\"", counter),
+				 errhint("Counters are erasure and retention.")));
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a count must not be negative")));
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_DELETE | ACL_UPDATE) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to count rows of table \"%s\"", get_rel_name(relid))));
+	if (n > 0)
+		steward_status_count(relid, which, n);
+	PG_RETURN_VOID();
 }
 
 PG_FUNCTION_INFO_V1(steward_status_reset);

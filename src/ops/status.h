@@ -24,6 +24,8 @@ typedef enum StatusCounter
 	STATUS_NOTIFICATIONS,		/* change notifications queued */
 	STATUS_VERSION_CONFLICTS,	/* stale row versions refused (40001) */
 	STATUS_VALIDATION_FAILURES, /* rows refused by validation rules (23514) */
+	STATUS_ERASED_ROWS,			/* rows deleted or anonymized by erasures */
+	STATUS_RETENTION_ROWS,		/* rows deleted or anonymized by retention */
 	STATUS_NCOUNTERS
 } StatusCounter;
 

@@ -1370,6 +1370,7 @@ BEGIN
                         own_now[n] := (coalesce(others, '{}') || mine)::text;
                     END IF;
                     PERFORM steward.privacy_use_path(NULL);
+                    PERFORM steward.status_note(c.nodes[n], 'erasure', k);
                     CONTINUE WHEN k = 0 AND cardinality(del) = 0;
                     IF k > 0 THEN
                         res_rel := res_rel || c.nodes[n]; res_act := res_act || 'anonymize'::text;
@@ -1396,6 +1397,7 @@ BEGIN
                               DETAIL = 'The rows were changed during the erasure, by a trigger or by a foreign-key action of another table of the map.',
                               HINT = 'Nothing was erased. Find the trigger that updates these rows and disable it for the erasure, or erase them by hand.';
                 END IF;
+                PERFORM steward.status_note(c.nodes[n], 'erasure', k);
                 res_rel := res_rel || c.nodes[n]; res_act := res_act || 'delete'::text;
                 res_rows := res_rows || k; res_detail := res_detail || NULL::text;
             END IF;

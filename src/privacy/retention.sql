@@ -170,6 +170,7 @@ BEGIN
         GET DIAGNOSTICS rows = ROW_COUNT;
         PERFORM steward.privacy_use_path(NULL);
     END IF;
+    PERFORM steward.status_note(relation, 'retention', rows);
     last := CASE WHEN stop_block < nblocks THEN format('(%s,0)', stop_block)::tid END;
 END
 $$;
