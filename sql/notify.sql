@@ -52,6 +52,14 @@ INSERT INTO "Odd Table" VALUES (2, 'two');
 SELECT steward.notify_disable('"Odd Table"');
 SELECT count(*) FROM pg_trigger WHERE tgrelid = '"Odd Table"'::regclass;
 SELECT count(*) FROM steward.notified_tables;
+-- personal data is never sent: a declared column cannot be listed, and
+-- declaring a listed column takes it out of the notifications
+SELECT steward.notify_enable('"Odd Table"', columns => ARRAY['Title']);
+SELECT steward.personal_data('"Odd Table"', 'Title', 'identity');
+SELECT relation, channel, columns FROM steward.notified_tables;
+SELECT steward.notify_enable('"Odd Table"', columns => ARRAY['Title']);
+SELECT steward.personal_data_drop('"Odd Table"', 'Title');
+SELECT steward.notify_disable('"Odd Table"');
 RESET ROLE;
 
 DROP TABLE "Odd Table";

@@ -44,6 +44,13 @@ BEGIN
             RAISE EXCEPTION 'column "%" of relation % does not exist', col, relation
                 USING ERRCODE = 'undefined_column';
         END IF;
+        -- personal data never travels in a notification (anyone may LISTEN)
+        IF EXISTS (SELECT FROM steward.personal_columns p WHERE p.relation = notify_enable.relation AND p.column_name = col) THEN
+            RAISE EXCEPTION 'column "%" of % is declared personal data', col, relation
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'Any role that can connect may LISTEN: notifications never carry personal data.',
+                      HINT = 'A notification names the changed columns and the key; read the value from the table.';
+        END IF;
         args := args || ', ' || quote_literal(col);
     END LOOP;
     -- enabling again changes the channel or the columns
