@@ -321,7 +321,7 @@ AS $$
 DECLARE
     col record;
     fn record;
-    n record;
+    notified record;
 BEGIN
     col := steward.privacy_column(relation, column_name);
     IF category IS NULL OR btrim(category) = '' THEN
@@ -349,10 +349,10 @@ BEGIN
     PERFORM steward.personal_data_write(relation, column_name, category, on_erase, mask);
     -- personal data never travels in a notification: a column whose values
     -- the table's notifications carry is taken out of them
-    FOR n IN SELECT * FROM steward.notified_tables t
-             WHERE t.relation = personal_data.relation AND personal_data.column_name = ANY (t.columns)
+    FOR notified IN SELECT * FROM steward.notified_tables t
+                    WHERE t.relation = personal_data.relation AND personal_data.column_name = ANY (t.columns)
     LOOP
-        PERFORM steward.notify_enable(relation, n.channel, array_remove(n.columns, personal_data.column_name));
+        PERFORM steward.notify_enable(relation, notified.channel, array_remove(notified.columns, personal_data.column_name));
         RAISE NOTICE 'the notifications of % no longer carry the values of column "%"', relation, column_name;
     END LOOP;
 END
