@@ -36,6 +36,7 @@ OBJS = \
 	src/validate/rules.o \
 	src/mask/mask.o \
 	src/privacy/privacy.o \
+	src/privacy/consent.o \
 	src/privacy/retention.o
 
 # The install script is generated from the per-capability SQL pieces, in

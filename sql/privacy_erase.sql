@@ -285,6 +285,19 @@ SELECT * FROM shop.reviews ORDER BY id;
 SELECT * FROM shop.review_tags ORDER BY 1, 2;
 SELECT id, email LIKE 'erased-%' AS email_erased, name FROM shop.customers WHERE id IN (6, 7) ORDER BY id;
 
+-- ---- on_erase keep: the column stays as it is; a row whose declared
+-- columns are all anonymize or keep stays (Gus's survey: his answer is
+-- anonymized, his age band kept); his reply to Fay's review is his and goes
+CREATE TABLE shop.surveys (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES shop.customers,
+                           answer text, age_band text);
+INSERT INTO shop.surveys VALUES (1, 7, 'love the lamp', '30-39');
+SELECT steward.personal_data('shop.surveys', 'answer', 'opinion', 'anonymize');
+SELECT steward.personal_data('shop.surveys', 'age_band', 'demographic', 'keep');
+SELECT * FROM steward.subject_erase('customer', '7', dry_run => false);
+SELECT * FROM shop.surveys;
+SELECT count(*) AS replies FROM shop.review_replies;
+SELECT id, email LIKE 'erased-%' AS email_erased, name FROM shop.customers WHERE id = 7;
+
 -- ---- dropped tables and columns take their declarations along
 ALTER TABLE shop.orders DROP COLUMN ship_name;
 SELECT count(*) AS orders_declarations FROM steward.personal_columns WHERE relation = 'shop.orders'::regclass;

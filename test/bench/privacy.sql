@@ -150,6 +150,28 @@ DROP PROCEDURE bench.privacy_schema(text, int);
 DROP SEQUENCE bench.erase_small, bench.erase_large;
 
 --
+-- Consent checks: has_consent() once per row of a 100,000-row table, half
+-- of them consenting, against the same question asked of a table of one's
+-- own with an index (EXISTS), the lower bound of a consent check.
+--
+\echo '== privacy: has_consent on 100,000 rows (best of 9)'
+CREATE TABLE bench.cs_users (id int PRIMARY KEY);
+INSERT INTO bench.cs_users SELECT g FROM generate_series(1, 100000) g;
+CREATE TABLE bench.cs_own (user_id int, purpose text, granted boolean, PRIMARY KEY (user_id, purpose));
+INSERT INTO bench.cs_own SELECT g, 'newsletter', true FROM generate_series(1, 100000, 2) g;
+INSERT INTO steward.consents (subject, subject_key, purpose, granted, source, changed_at)
+SELECT 'bench_user', g::text, 'newsletter', true, 'bench', now() FROM generate_series(1, 100000, 2) g;
+VACUUM ANALYZE bench.cs_users, bench.cs_own, steward.consents;
+CALL bench.compare('privacy_consent', ARRAY[
+    ['EXISTS on an indexed table (baseline)', $q$SELECT count(*) FROM bench.cs_users u WHERE EXISTS (SELECT 1 FROM bench.cs_own c WHERE c.user_id = u.id AND c.purpose = 'newsletter' AND c.granted)$q$],
+    ['steward.has_consent per row', $q$SELECT count(*) FROM bench.cs_users u WHERE steward.has_consent('bench_user', u.id::text, 'newsletter')$q$]], 9);
+SELECT * FROM bench.report('privacy_consent');
+SELECT round((max(best_ms) - min(best_ms)) * 1000 / 100000, 2) AS "has_consent µs per call, net of the baseline"
+  FROM bench.report('privacy_consent');
+DELETE FROM steward.consents WHERE subject = 'bench_user';
+DROP TABLE bench.cs_users, bench.cs_own;
+
+--
 -- Retention: 1,000,000 expired rows out of 2,000,000 (the oldest half,
 -- first in the table, as a table that has been filled over time has them),
 -- deleted by CALL steward.retention_run() in batches of 10,000, each
