@@ -27,6 +27,16 @@ SELECT steward.retention_set('health_t.clean_child', 'at', '1 year');
 SELECT severity, area, code, object FROM steward.health_check(ARRAY['health_t']) ORDER BY code, object;
 
 -- each problem is found, with a hint
+-- (OPS001: an unindexed foreign key; the indexed one, the one whose index
+-- has its columns in another order, and the partial index that does not
+-- count are told apart)
+CREATE TABLE health_t.ops_parent (id int, k int, PRIMARY KEY (id, k));
+CREATE TABLE health_t.ops_child (id int PRIMARY KEY, "Parent" int, k int,
+                                 FOREIGN KEY ("Parent", k) REFERENCES health_t.ops_parent);
+CREATE TABLE health_t.ops_indexed (id int PRIMARY KEY, p int, k int, FOREIGN KEY (p, k) REFERENCES health_t.ops_parent);
+CREATE INDEX ON health_t.ops_indexed (k, p);
+CREATE TABLE health_t.ops_partial (id int PRIMARY KEY, p int, k int, FOREIGN KEY (p, k) REFERENCES health_t.ops_parent);
+CREATE INDEX ON health_t.ops_partial (p, k) WHERE p > 0;
 CREATE TABLE health_t.no_trigger (id int PRIMARY KEY);
 SELECT steward.audit_enable('health_t.no_trigger');
 DROP TRIGGER steward_audit ON health_t.no_trigger;

@@ -394,6 +394,45 @@ BEGIN
               ELSE t.since < now() - gap
           END;
 
+    -- operations: a foreign key without an index that starts with its
+    -- columns (any order; valid, non-partial b-tree or hash): deleting or
+    -- changing a referenced row scans the referencing table, with its lock
+    -- held.  Tables with row-level security are RLS010's, and keys that a
+    -- subject's map follows PRV001's: each key is reported once.
+    RETURN QUERY
+    WITH mapped AS (
+        SELECT DISTINCT m.relation, m.columns
+        FROM steward.subjects s
+        CROSS JOIN LATERAL steward.subject_map(s.name) m
+        WHERE m.link = 'foreign key')
+    SELECT 'info'::text, 'operations'::text, 'OPS001'::text,
+           format('constraint %s on %s', quote_ident(k.conname), k.conrelid::regclass),
+           format('foreign key %s of table %s (%s) has no index that starts with its columns: deleting or updating a row of %s scans the table',
+                  quote_ident(k.conname), k.conrelid::regclass, x.list, k.confrelid::regclass),
+           format('CREATE INDEX ON %s (%s);', k.conrelid::regclass, x.list)
+    FROM pg_constraint k
+    JOIN pg_class c ON c.oid = k.conrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    CROSS JOIN LATERAL (
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY u.o) AS list,
+               array_agg(a.attname ORDER BY u.o) AS names
+        FROM unnest(k.conkey) WITH ORDINALITY u(attnum, o)
+        JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum) x
+    WHERE k.contype = 'f' AND k.conparentid = 0
+      AND n.nspname = ANY (nsps)
+      AND NOT c.relrowsecurity
+      AND NOT EXISTS (SELECT FROM mapped m
+                      WHERE m.relation = coalesce(pg_partition_root(k.conrelid), k.conrelid)
+                        AND m.columns::text[] @> x.names::text[] AND x.names::text[] @> m.columns::text[])
+      AND NOT EXISTS (
+          SELECT FROM pg_index i
+          JOIN pg_class ic ON ic.oid = i.indexrelid
+          JOIN pg_am am ON am.oid = ic.relam
+          WHERE i.indrelid = k.conrelid AND i.indisvalid AND i.indpred IS NULL
+            AND am.amname IN ('btree', 'hash')
+            AND i.indnkeyatts >= cardinality(k.conkey)
+            AND ARRAY(SELECT i.indkey[q] FROM generate_series(0, cardinality(k.conkey) - 1) q) @> k.conkey);
+
     -- existing rows: the first 1,000 of each table with rules, within a
     -- budget of 2 seconds in all (the tables left are named, VAL005);
     -- tables the caller cannot read are left out
