@@ -298,6 +298,55 @@ SELECT * FROM shop.surveys;
 SELECT count(*) AS replies FROM shop.review_replies;
 SELECT id, email LIKE 'erased-%' AS email_erased, name FROM shop.customers WHERE id = 7;
 
+-- ---- the person's own rows that stay, moved by a detach: still the
+-- person's (the invoice's voucher is detached when the voucher goes; the
+-- invoice still names her address through a NOT NULL key: the address is
+-- hers, anonymized, not "shared")
+CREATE SCHEMA shop2;
+CREATE TABLE shop2.customers (id int PRIMARY KEY, email text);
+CREATE TABLE shop2.addresses (id int PRIMARY KEY, street text);
+-- (the voucher names the address too, so that the address comes after it)
+CREATE TABLE shop2.vouchers (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES shop2.customers,
+                             address_id int REFERENCES shop2.addresses);
+CREATE TABLE shop2.invoices (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES shop2.customers,
+                             address_id int NOT NULL REFERENCES shop2.addresses,
+                             voucher_id int REFERENCES shop2.vouchers, billing_name text);
+INSERT INTO shop2.customers VALUES (1, 'ann@example.com');
+INSERT INTO shop2.addresses VALUES (10, '1 Main St');
+INSERT INTO shop2.vouchers VALUES (5, 1, 10);
+INSERT INTO shop2.invoices VALUES (100, 1, 10, 5, 'Ann A');
+SELECT steward.subject_define('buyer', 'shop2.customers');
+SELECT steward.personal_data('shop2.customers', 'email', 'contact');
+SELECT steward.personal_data('shop2.addresses', 'street', 'location');
+SELECT steward.personal_data('shop2.invoices', 'billing_name', 'identity', 'anonymize');
+SELECT * FROM steward.subject_erase('buyer', '1', dry_run => false);
+SELECT * FROM shop2.addresses;
+SELECT * FROM shop2.invoices;
+SELECT steward.subject_drop('buyer');
+DROP SCHEMA shop2 CASCADE;
+
+-- ---- a row of the person that stays keeps what it references, and what
+-- hangs below that: the invoice (anonymized, kept) needs the order, so the
+-- order stays, anonymized, with its lines
+CREATE SCHEMA shop3;
+CREATE TABLE shop3.customers (id int PRIMARY KEY, email text);
+CREATE TABLE shop3.orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES shop3.customers, note text);
+CREATE TABLE shop3.order_lines (order_id int REFERENCES shop3.orders, line int, PRIMARY KEY (order_id, line));
+CREATE TABLE shop3.invoices (id int PRIMARY KEY, order_id int NOT NULL REFERENCES shop3.orders, billing_name text);
+INSERT INTO shop3.customers VALUES (1, 'ann@example.com');
+INSERT INTO shop3.orders VALUES (10, 1, 'leave at the door'), (11, 1, 'gift');
+INSERT INTO shop3.order_lines VALUES (10, 1), (10, 2), (11, 1);
+INSERT INTO shop3.invoices VALUES (100, 10, 'Ann A');
+SELECT steward.subject_define('buyer3', 'shop3.customers');
+SELECT steward.personal_data('shop3.customers', 'email', 'contact');
+SELECT steward.personal_data('shop3.orders', 'note', 'preference');
+SELECT steward.personal_data('shop3.invoices', 'billing_name', 'identity', 'anonymize');
+SELECT * FROM steward.subject_erase('buyer3', '1', dry_run => false);
+SELECT * FROM shop3.orders;
+SELECT * FROM shop3.order_lines;
+SELECT steward.subject_drop('buyer3');
+DROP SCHEMA shop3 CASCADE;
+
 -- ---- dropped tables and columns take their declarations along
 ALTER TABLE shop.orders DROP COLUMN ship_name;
 SELECT count(*) AS orders_declarations FROM steward.personal_columns WHERE relation = 'shop.orders'::regclass;

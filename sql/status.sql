@@ -120,10 +120,18 @@ SELECT table_name, erased_rows, retention_rows FROM steward.status() WHERE erase
 SELECT steward.retention_set('st_visits', 'at', '6 days');
 CALL steward.retention_run('st_visits');
 SELECT table_name, erased_rows, retention_rows FROM steward.status() WHERE retention_rows > 0;
--- only a role that could change the rows can count them
+-- only a role that could change the rows can count them (UPDATE of one
+-- column is enough: an officer anonymizing may hold no more)
 SET ROLE status_user;
 SELECT steward.status_note('st_visits', 'retention', 1000);
 RESET ROLE;
+GRANT UPDATE (at) ON st_visits TO status_user;
+SET ROLE status_user;
+SELECT steward.status_note('st_visits', 'retention', 1);
+RESET ROLE;
+REVOKE UPDATE (at) ON st_visits FROM status_user;
+SELECT table_name, retention_rows FROM steward.status() WHERE retention_rows > 0;
+SELECT steward.status_note('st_visits', 'retention', 2000000000000);
 SELECT steward.status_note('st_visits', 'nonsense', 1);
 SELECT steward.status_note('st_visits', 'retention', -1);
 SELECT steward.subject_drop('st_person');

@@ -165,7 +165,7 @@ BEGIN
                                      steward.markdown_cell(current_user::text));
     END IF;
     SELECT string_agg(format('| %s | %s | %s | %s | %s | %s |', steward.markdown_cell(r.relation::text),
-                             r.keep, r.action, coalesce(r.status, 'never run'),
+                             r.keep, r.action, steward.markdown_cell(coalesce(r.status, 'never run')),
                              coalesce(to_char(r.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ''),
                              coalesce(r.last_rows::text, '')),
                       E'\n' ORDER BY r.relation::text)

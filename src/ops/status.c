@@ -499,7 +499,8 @@ PG_FUNCTION_INFO_V1(steward_status_note);
  *		status_note(relation regclass, counter text, n bigint): count rows
  *		that SQL code of pg_steward deleted or anonymized (erasure,
  *		retention), when the transaction commits.  The caller must hold
- *		DELETE or UPDATE on the table: whoever can count rows could have
+ *		DELETE or UPDATE on the table (or UPDATE on one of its columns, as
+ *		an officer anonymizing may): whoever can count rows could have
  *		changed them.  Without the preloaded library it does nothing.
  */
 Datum
@@ -526,11 +527,14 @@ steward_status_note(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unrecognized status counter \"%s\"", counter),
 				 errhint("Counters are erasure and retention.")));
-	if (n < 0)
+	/* rows of one statement: far below what the sums can hold */
+	if (n < 0 || n > (INT64CONST(1) << 40))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a count must not be negative")));
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_DELETE | ACL_UPDATE) != ACLCHECK_OK)
+				 errmsg("a count must be between 0 and 2^40")));
+	/* DELETE or UPDATE on the table, or UPDATE on one of its columns */
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_DELETE | ACL_UPDATE) != ACLCHECK_OK &&
+		pg_attribute_aclcheck_all(relid, GetUserId(), ACL_UPDATE, ACLMASK_ANY) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to count rows of table \"%s\"", get_rel_name(relid))));

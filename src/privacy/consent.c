@@ -15,7 +15,11 @@
  *
  * The OIDs of the table and its index are looked up once per backend and
  * forgotten on any relcache invalidation of either (a DROP EXTENSION and
- * CREATE EXTENSION makes new ones).
+ * CREATE EXTENSION makes new ones).  Opening the table processes pending
+ * invalidations (an ANALYZE of the table sends one), so each call copies
+ * the OIDs first and opens the index it looked up; the lock is kept until
+ * the transaction ends, as for any table a query reads, so that later
+ * calls of the same query take no lock and see no invalidation.
  *
  *-------------------------------------------------------------------------
  */
@@ -111,12 +115,16 @@ steward_has_consent(PG_FUNCTION_ARGS)
 	TupleTableSlot *slot;
 	bool		result = false;
 	bool		pushed;
+	Oid			relid;
+	Oid			indexid;
 
 	if (!OidIsValid(consents_relid))
 		consent_lookup_oids();
+	relid = consents_relid;
+	indexid = consents_index;
 
-	rel = table_open(consents_relid, AccessShareLock);
-	idx = index_open(consents_index, AccessShareLock);
+	rel = table_open(relid, AccessShareLock);
+	idx = index_open(indexid, AccessShareLock);
 
 	/* the index's own collations: equality as the primary key sees it */
 	ScanKeyEntryInitialize(&skey[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
@@ -150,8 +158,8 @@ steward_has_consent(PG_FUNCTION_ARGS)
 	ExecDropSingleTupleTableSlot(slot);
 	if (pushed)
 		PopActiveSnapshot();
-	index_close(idx, AccessShareLock);
-	table_close(rel, AccessShareLock);
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
 
 	PG_RETURN_BOOL(result);
 }

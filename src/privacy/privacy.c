@@ -143,6 +143,10 @@ steward_subject_link_write(PG_FUNCTION_ARGS)
 				  "ON c.oid OPERATOR(pg_catalog.=) s.root_table "
 				  "WHERE s.name OPERATOR(pg_catalog.=) $2 AND pg_catalog.pg_has_role($7, c.relowner, 'USAGE')) "
 				  "AND $1 OPERATOR(pg_catalog.<>) $4 "
+				  "AND EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) $1 "
+				  "AND a.attname OPERATOR(pg_catalog.=) $3 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) "
+				  "AND EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) $4 "
+				  "AND a.attname OPERATOR(pg_catalog.=) $5 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) "
 				  "AND ($6 IS NULL OR (pg_catalog.cardinality($6) OPERATOR(pg_catalog.>) 0 "
 				  "AND pg_catalog.array_position($6, NULL) IS NULL)) "
 				  "ON CONFLICT ON CONSTRAINT subject_links_pkey DO UPDATE "
@@ -151,7 +155,7 @@ steward_subject_link_write(PG_FUNCTION_ARGS)
 				  "DELETE FROM steward.subject_links l "
 				  "WHERE l.subject OPERATOR(pg_catalog.=) $2 AND l.relation OPERATOR(pg_catalog.=) $1 "
 				  "AND l.column_name OPERATOR(pg_catalog.=) $3",
-				  "cannot declare this link: only the owner of the subject's root table may, between two different tables");
+				  "cannot declare this link: only the owner of the subject's root table may, between existing columns of two different tables");
 	PG_RETURN_VOID();
 }
 
@@ -262,10 +266,12 @@ steward_retention_note(PG_FUNCTION_ARGS)
 	privacy_write(fcinfo, "retention_runs", 1,
 				  "INSERT INTO steward.retention_runs AS r "
 				  "(relation, started_at, finished_at, status, rows, batches, error, runs, total_rows) "
-				  "VALUES ($1, pg_catalog.now(), "
+				  "SELECT $1, pg_catalog.now(), "
 				  "CASE WHEN $2 OPERATOR(pg_catalog.=) 'running' THEN NULL ELSE pg_catalog.now() END, "
 				  "$2, $3, $4, $5, 1, "
-				  "CASE WHEN $2 OPERATOR(pg_catalog.=) 'running' THEN 0 ELSE $3 END) "
+				  "CASE WHEN $2 OPERATOR(pg_catalog.=) 'running' THEN 0 ELSE $3 END "
+				  "WHERE $2 OPERATOR(pg_catalog.=) ANY ('{running,done,failed}'::pg_catalog.text[]) "
+				  "AND $3 OPERATOR(pg_catalog.>=) 0 AND $4 OPERATOR(pg_catalog.>=) 0 "
 				  "ON CONFLICT ON CONSTRAINT retention_runs_pkey DO UPDATE SET "
 				  "started_at = CASE WHEN $2 OPERATOR(pg_catalog.=) 'running' AND $4 OPERATOR(pg_catalog.=) 0 "
 				  "THEN pg_catalog.now() ELSE r.started_at END, "
@@ -276,7 +282,7 @@ steward_retention_note(PG_FUNCTION_ARGS)
 				  "total_rows = r.total_rows OPERATOR(pg_catalog.+) CASE WHEN $2 OPERATOR(pg_catalog.<>) 'running' "
 				  "THEN $3 ELSE 0 END",
 				  "DELETE FROM steward.retention_runs r WHERE r.relation OPERATOR(pg_catalog.=) $1",
-				  "cannot record this retention run");
+				  "cannot record this retention run: its status is running, done or failed, with counts not below zero");
 	PG_RETURN_VOID();
 }
 

@@ -1077,6 +1077,11 @@ DECLARE
     nothing boolean := false;
     edges steward.subject_edge[];
     own_now text[];
+    prev_dels text[];
+    pass_no integer;
+    olds text[];
+    news text[];
+    jj integer;
     fks steward.privacy_fk[];
     e steward.subject_edge;
     mine text[];
@@ -1118,112 +1123,131 @@ BEGIN
             RAISE SQLSTATE 'SD001';
         END IF;
 
-        -- what happens to each table's rows
-        dels := array_fill(NULL::text, ARRAY[nn]);
-        anons := array_fill(NULL::text, ARRAY[nn]);
-        anon_why := array_fill(NULL::text, ARRAY[nn]);
+        -- what happens to each table's rows.  Planned again until nothing
+        -- changes: a row of the person that stays (anonymized, held) keeps
+        -- the rows it references through a NOT NULL key, which is known
+        -- only once the table below has been planned; each round only moves
+        -- rows from "delete" to "stay", so it ends within nn + 1 rounds.
         edges := ARRAY(SELECT m FROM steward.subject_map(s.name) m);
-        FOR n IN 1..nn LOOP
-            del := coalesce(c.locations[n], '{}')::text[];
-            anon := '{}';
-            CONTINUE WHEN cardinality(del) = 0;
-            SELECT * INTO hold FROM steward.subject_holds h WHERE h.relation = c.nodes[n];
-            IF FOUND AND c.kinds[n] <> 'referenced' THEN
-                hcond := steward.privacy_hold_condition(c.nodes[n]);
-                PERFORM steward.privacy_use_path(user_path);
-                EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %s t
-                                WHERE t.ctid = ANY ($1::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)
-                                  AND (%s)', c.nodes[n], hcond)
-                    INTO held USING steward.privacy_tids(del), del;
-                PERFORM steward.privacy_use_path(NULL);
-                IF cardinality(held) > 0 THEN
-                    IF hold.action = 'refuse' THEN
-                        refusal := format('%s has %s row(s) of this %s under a legal hold: %s',
-                                          c.nodes[n], cardinality(held), s.name, hold.reason);
-                        IF NOT dry_run THEN
-                            RAISE EXCEPTION 'erasure of % % refused', s.name, canon
-                                USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = refusal,
-                                      HINT = 'Erase when the hold has ended, or change the hold''s action to anonymize.';
-                        END IF;
-                        res_rel := res_rel || c.nodes[n]; res_act := res_act || 'refuse'::text;
-                        res_rows := res_rows || cardinality(held)::bigint; res_detail := res_detail || refusal;
-                    END IF;
-                    anon := held;
-                    del := ARRAY(SELECT x FROM unnest(del) x WHERE NOT x = ANY (held));
-                    anon_why[n] := 'held: ' || hold.reason;
-                    rules := rules || jsonb_build_object('table', c.nodes[n]::text, 'hold', hold.reason,
-                                                         'action', hold.action, 'rows', cardinality(held));
-                END IF;
-            END IF;
-            -- a table whose personal columns are all anonymized or kept keeps its rows
-            IF c.kinds[n] <> 'referenced'
-               AND EXISTS (SELECT FROM steward.personal_columns p WHERE p.relation = c.nodes[n])
-               AND NOT EXISTS (SELECT FROM steward.personal_columns p
-                               WHERE p.relation = c.nodes[n] AND p.on_erase = 'delete') THEN
-                anon := anon || del;
-                del := '{}';
-                anon_why[n] := concat_ws('; ', anon_why[n], 'on_erase: anonymize');
-            -- rows without personal data that belong to rows that stay (an
-            -- order's lines, when orders are anonymized; a post's tags, when
-            -- others' comments keep the post) stay with them
-            ELSIF c.kinds[n] NOT IN ('root', 'referenced') AND cardinality(del) > 0
-               AND NOT EXISTS (SELECT FROM steward.personal_columns p WHERE p.relation = c.nodes[n]) THEN
-                FOR e IN SELECT m.* FROM unnest(edges) m
-                         WHERE m.node = n AND c.kinds[m.parent_node] <> 'root'
-                           AND cardinality(coalesce(anons[m.parent_node], '{}')::text[]) > 0
-                         ORDER BY m.parent_node
-                LOOP
-                    EXIT WHEN cardinality(del) = 0;
+        prev_dels := NULL;
+        FOR pass_no IN 1..nn + 1 LOOP
+            dels := array_fill(NULL::text, ARRAY[nn]);
+            anons := array_fill(NULL::text, ARRAY[nn]);
+            anon_why := array_fill(NULL::text, ARRAY[nn]);
+            rules := '[]';
+            res_rel := '{}'; res_act := '{}'; res_rows := '{}'; res_detail := '{}';
+            FOR n IN 1..nn LOOP
+                del := coalesce(c.locations[n], '{}')::text[];
+                anon := '{}';
+                CONTINUE WHEN cardinality(del) = 0;
+                SELECT * INTO hold FROM steward.subject_holds h WHERE h.relation = c.nodes[n];
+                IF FOUND AND c.kinds[n] <> 'referenced' THEN
+                    hcond := steward.privacy_hold_condition(c.nodes[n]);
                     PERFORM steward.privacy_use_path(user_path);
                     EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %s t
-                                    WHERE t.ctid = ANY ($2::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($3)
-                                      AND (%s)',
-                                   c.nodes[n], steward.privacy_edge_condition(e, '$1'))
-                        INTO refd
-                        USING (SELECT pg_catalog.jsonb_agg(r.row ORDER BY r.o)
-                               FROM jsonb_array_elements(c.row_sets[e.parent_node]) WITH ORDINALITY r(row, o)
-                               WHERE (c.locations[e.parent_node]::text[])[r.o] = ANY (anons[e.parent_node]::text[])),
-                              steward.privacy_tids(del), del;
-                    PERFORM steward.privacy_use_path(NULL);
-                    CONTINUE WHEN refd IS NULL;
-                    anon := anon || refd;
-                    del := ARRAY(SELECT x FROM unnest(del) x WHERE NOT x = ANY (refd));
-                    IF NOT coalesce(anon_why[n] LIKE '%their rows in the parent table are kept%', false) THEN
-                        anon_why[n] := concat_ws('; ', anon_why[n], 'their rows in the parent table are kept');
-                    END IF;
-                END LOOP;
-            END IF;
-            -- rows that other people's rows still need (through a NOT NULL
-            -- key, or from a held table) stay; the tables below them learn it
-            -- here, before anything is deleted
-            IF c.kinds[n] NOT IN ('root', 'referenced') AND cardinality(del) > 0 THEN
-                FOR f IN
-                    SELECT x.rel, x.cols, x.pcols FROM unnest(fks) x
-                    WHERE x.parent = c.nodes[n]
-                      AND (NOT x.nullable OR EXISTS (SELECT FROM steward.subject_holds h WHERE h.relation = x.rel))
-                    ORDER BY x.rel, x.cols
-                LOOP
-                    EXIT WHEN cardinality(del) = 0;
-                    mine := coalesce(c.locations[array_position(c.nodes, f.rel)], '{}')::text[];
-                    PERFORM steward.privacy_use_path(user_path);
-                    EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %1$s t
                                     WHERE t.ctid = ANY ($1::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)
-                                      AND EXISTS (SELECT FROM %2$s r WHERE (%3$s) = (%4$s)
-                                                    AND NOT pg_catalog.concat(r.tableoid::oid, '':'', r.ctid) = ANY ($3))',
-                                   c.nodes[n], f.rel,
-                                   (SELECT string_agg(format('r.%I', x), ', ' ORDER BY o) FROM unnest(f.cols) WITH ORDINALITY u(x, o)),
-                                   (SELECT string_agg(format('t.%I', x), ', ' ORDER BY o) FROM unnest(f.pcols) WITH ORDINALITY u(x, o)))
-                        INTO refd USING steward.privacy_tids(del), del, mine;
+                                      AND (%s)', c.nodes[n], hcond)
+                        INTO held USING steward.privacy_tids(del), del;
                     PERFORM steward.privacy_use_path(NULL);
-                    CONTINUE WHEN refd IS NULL;
-                    anon := anon || refd;
-                    del := ARRAY(SELECT x FROM unnest(del) x WHERE NOT x = ANY (refd));
-                    anon_why[n] := concat_ws('; ', anon_why[n],
-                                             format('still referenced by others'' rows of %s (%s)', f.rel, array_to_string(f.cols, ', ')));
-                END LOOP;
-            END IF;
-            dels[n] := del::text;
-            anons[n] := anon::text;
+                    IF cardinality(held) > 0 THEN
+                        IF hold.action = 'refuse' THEN
+                            refusal := format('%s has %s row(s) of this %s under a legal hold: %s',
+                                              c.nodes[n], cardinality(held), s.name, hold.reason);
+                            IF NOT dry_run THEN
+                                RAISE EXCEPTION 'erasure of % % refused', s.name, canon
+                                    USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = refusal,
+                                          HINT = 'Erase when the hold has ended, or change the hold''s action to anonymize.';
+                            END IF;
+                            res_rel := res_rel || c.nodes[n]; res_act := res_act || 'refuse'::text;
+                            res_rows := res_rows || cardinality(held)::bigint; res_detail := res_detail || refusal;
+                        END IF;
+                        anon := held;
+                        del := ARRAY(SELECT x FROM unnest(del) x WHERE NOT x = ANY (held));
+                        anon_why[n] := 'held: ' || hold.reason;
+                        rules := rules || jsonb_build_object('table', c.nodes[n]::text, 'hold', hold.reason,
+                                                             'action', hold.action, 'rows', cardinality(held));
+                    END IF;
+                END IF;
+                -- a table whose personal columns are all anonymized or kept keeps its rows
+                IF c.kinds[n] <> 'referenced'
+                   AND EXISTS (SELECT FROM steward.personal_columns p WHERE p.relation = c.nodes[n])
+                   AND NOT EXISTS (SELECT FROM steward.personal_columns p
+                                   WHERE p.relation = c.nodes[n] AND p.on_erase = 'delete') THEN
+                    anon := anon || del;
+                    del := '{}';
+                    anon_why[n] := concat_ws('; ', anon_why[n], 'on_erase: anonymize');
+                -- rows without personal data that belong to rows that stay (an
+                -- order's lines, when orders are anonymized; a post's tags, when
+                -- others' comments keep the post) stay with them
+                ELSIF c.kinds[n] NOT IN ('root', 'referenced') AND cardinality(del) > 0
+                   AND NOT EXISTS (SELECT FROM steward.personal_columns p WHERE p.relation = c.nodes[n]) THEN
+                    FOR e IN SELECT m.* FROM unnest(edges) m
+                             WHERE m.node = n AND c.kinds[m.parent_node] <> 'root'
+                               AND cardinality(coalesce(anons[m.parent_node], '{}')::text[]) > 0
+                             ORDER BY m.parent_node
+                    LOOP
+                        EXIT WHEN cardinality(del) = 0;
+                        PERFORM steward.privacy_use_path(user_path);
+                        EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %s t
+                                        WHERE t.ctid = ANY ($2::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($3)
+                                          AND (%s)',
+                                       c.nodes[n], steward.privacy_edge_condition(e, '$1'))
+                            INTO refd
+                            USING (SELECT pg_catalog.jsonb_agg(r.row ORDER BY r.o)
+                                   FROM jsonb_array_elements(c.row_sets[e.parent_node]) WITH ORDINALITY r(row, o)
+                                   WHERE (c.locations[e.parent_node]::text[])[r.o] = ANY (anons[e.parent_node]::text[])),
+                                  steward.privacy_tids(del), del;
+                        PERFORM steward.privacy_use_path(NULL);
+                        CONTINUE WHEN refd IS NULL;
+                        anon := anon || refd;
+                        del := ARRAY(SELECT x FROM unnest(del) x WHERE NOT x = ANY (refd));
+                        IF NOT coalesce(anon_why[n] LIKE '%their rows in the parent table are kept%', false) THEN
+                            anon_why[n] := concat_ws('; ', anon_why[n], 'their rows in the parent table are kept');
+                        END IF;
+                    END LOOP;
+                END IF;
+                -- rows that other people's rows still need (through a NOT NULL
+                -- key, or from a held table) stay; the tables below them learn it
+                -- here, before anything is deleted
+                IF c.kinds[n] NOT IN ('root', 'referenced') AND cardinality(del) > 0 THEN
+                    FOR f IN
+                        SELECT x.rel, x.cols, x.pcols FROM unnest(fks) x
+                        WHERE x.parent = c.nodes[n]
+                          AND (NOT x.nullable OR EXISTS (SELECT FROM steward.subject_holds h WHERE h.relation = x.rel))
+                        ORDER BY x.rel, x.cols
+                    LOOP
+                        EXIT WHEN cardinality(del) = 0;
+                        -- the person's rows of that table that go (all of them
+                        -- the first time round; always all of them for a table
+                        -- without personal data, whose rows stay only with their
+                        -- parent row, never for it): the other rows need this one
+                        jj := array_position(c.nodes, f.rel);
+                        mine := coalesce(CASE WHEN prev_dels IS NULL
+                                                OR NOT EXISTS (SELECT FROM steward.personal_columns p WHERE p.relation = f.rel)
+                                              THEN c.locations[jj] ELSE prev_dels[jj] END, '{}')::text[];
+                        PERFORM steward.privacy_use_path(user_path);
+                        EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %1$s t
+                                        WHERE t.ctid = ANY ($1::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)
+                                          AND EXISTS (SELECT FROM %2$s r WHERE (%3$s) = (%4$s)
+                                                        AND NOT pg_catalog.concat(r.tableoid::oid, '':'', r.ctid) = ANY ($3))',
+                                       c.nodes[n], f.rel,
+                                       (SELECT string_agg(format('r.%I', x), ', ' ORDER BY o) FROM unnest(f.cols) WITH ORDINALITY u(x, o)),
+                                       (SELECT string_agg(format('t.%I', x), ', ' ORDER BY o) FROM unnest(f.pcols) WITH ORDINALITY u(x, o)))
+                            INTO refd USING steward.privacy_tids(del), del, mine;
+                        PERFORM steward.privacy_use_path(NULL);
+                        CONTINUE WHEN refd IS NULL;
+                        anon := anon || refd;
+                        del := ARRAY(SELECT x FROM unnest(del) x WHERE NOT x = ANY (refd));
+                        anon_why[n] := concat_ws('; ', anon_why[n],
+                                                 format('still referenced by rows of %s that stay (%s)', f.rel, array_to_string(f.cols, ', ')));
+                    END LOOP;
+                END IF;
+
+                dels[n] := del::text;
+                anons[n] := anon::text;
+            END LOOP;
+            EXIT WHEN dels IS NOT DISTINCT FROM prev_dels;
+            prev_dels := dels;
         END LOOP;
 
         -- an order that keeps foreign keys valid: a table after every
@@ -1301,19 +1325,32 @@ BEGIN
                     END IF;
                     del := ARRAY(SELECT x FROM unnest(del) x WHERE NOT x = ANY (refd));
                 ELSIF f.nullable AND NOT EXISTS (SELECT FROM steward.subject_holds h WHERE h.relation = f.rel) THEN
+                    -- the UPDATE moves the rows it changes: it says where each
+                    -- went, for the person's own rows among them (own_now)
                     PERFORM steward.privacy_use_path(user_path);
-                    EXECUTE format('UPDATE %1$s r SET %2$s WHERE (%3$s) IN (SELECT %4$s FROM %5$s t
-                                      WHERE t.ctid = ANY ($1::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)) %6$s',
+                    EXECUTE format('WITH u AS (UPDATE %1$s r SET %2$s
+                                               FROM (SELECT r2.tableoid AS old_tab, r2.ctid AS old_ctid FROM %1$s r2
+                                                     WHERE (%3$s) IN (SELECT %4$s FROM %5$s t
+                                                                      WHERE t.ctid = ANY ($1::tid[])
+                                                                        AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)) %6$s) o
+                                               WHERE r.tableoid = o.old_tab AND r.ctid = o.old_ctid
+                                               RETURNING pg_catalog.concat(o.old_tab::oid, '':'', o.old_ctid) AS old_loc,
+                                                         pg_catalog.concat(r.tableoid::oid, '':'', r.ctid) AS new_loc)
+                                    SELECT pg_catalog.count(*), pg_catalog.array_agg(u.old_loc), pg_catalog.array_agg(u.new_loc) FROM u',
                                    f.rel,
                                    (SELECT string_agg(format('%I = NULL', x), ', ') FROM unnest(f.cols) x),
-                                   (SELECT string_agg(format('r.%I', x), ', ' ORDER BY o) FROM unnest(f.cols) WITH ORDINALITY u(x, o)),
+                                   (SELECT string_agg(format('r2.%I', x), ', ' ORDER BY o) FROM unnest(f.cols) WITH ORDINALITY u(x, o)),
                                    (SELECT string_agg(format('t.%I', x), ', ' ORDER BY o) FROM unnest(f.pcols) WITH ORDINALITY u(x, o)),
                                    c.nodes[n],
                                    CASE WHEN f.rel = c.nodes[n]
-                                        THEN 'AND NOT (pg_catalog.concat(r.tableoid::oid, '':'', r.ctid)) = ANY ($2)' ELSE '' END)
-                        USING steward.privacy_tids(refd), refd;
-                    GET DIAGNOSTICS k = ROW_COUNT;
+                                        THEN 'AND NOT (pg_catalog.concat(r2.tableoid::oid, '':'', r2.ctid)) = ANY ($2)' ELSE '' END)
+                        INTO k, olds, news USING steward.privacy_tids(refd), refd;
                     PERFORM steward.privacy_use_path(NULL);
+                    jj := array_position(c.nodes, f.rel);
+                    IF jj IS NOT NULL AND k > 0 AND own_now[jj] IS NOT NULL THEN
+                        own_now[jj] := ARRAY(SELECT coalesce(m.nw, x) FROM unnest(own_now[jj]::text[]) x
+                                             LEFT JOIN unnest(olds, news) m(o, nw) ON m.o = x)::text;
+                    END IF;
                     res_rel := res_rel || f.rel; res_act := res_act || 'detach'::text; res_rows := res_rows || k;
                     res_detail := res_detail || format('%s set to NULL: they referenced erased rows of %s',
                                                        array_to_string(f.cols, ', '), c.nodes[n]);
