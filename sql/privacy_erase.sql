@@ -344,6 +344,20 @@ SELECT steward.personal_data('shop3.invoices', 'billing_name', 'identity', 'anon
 SELECT * FROM steward.subject_erase('buyer3', '1', dry_run => false);
 SELECT * FROM shop3.orders;
 SELECT * FROM shop3.order_lines;
+-- an eraser under row-level security is warned that hidden rows do not
+-- count (here the anonymized invoice, hidden by the policy, still needs the
+-- order: the foreign key stops the erasure, and nothing is erased)
+CREATE ROLE pv_rls_officer;
+SELECT steward.privacy_grant('pv_rls_officer');
+GRANT USAGE ON SCHEMA shop3 TO pv_rls_officer;
+GRANT SELECT, UPDATE, DELETE ON ALL TABLES IN SCHEMA shop3 TO pv_rls_officer;
+ALTER TABLE shop3.invoices ENABLE ROW LEVEL SECURITY;
+CREATE POLICY mine ON shop3.invoices USING (billing_name IS NOT NULL);
+SET ROLE pv_rls_officer;
+SELECT relation, action, rows FROM steward.subject_erase('buyer3', '1');
+RESET ROLE;
+DROP OWNED BY pv_rls_officer;
+DROP ROLE pv_rls_officer;
 SELECT steward.subject_drop('buyer3');
 DROP SCHEMA shop3 CASCADE;
 

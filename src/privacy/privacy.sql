@@ -1112,6 +1112,16 @@ BEGIN
         c := steward.privacy_collect(s.name, canon, true, user_path);
         nn := cardinality(c.nodes);
         fks := ARRAY(SELECT pfk FROM steward.privacy_fks(c.nodes) pfk);
+        -- what row-level security hides from the eraser is not seen as
+        -- shared: say so (a referenced row looks unshared, and a cascade
+        -- may take hidden rows along)
+        FOR f IN SELECT DISTINCT x.rel FROM unnest(fks) x
+                 WHERE row_security_active(x.rel) ORDER BY 1
+        LOOP
+            RAISE WARNING 'row-level security applies to % on %, which references the tables of this erasure', current_user, f.rel
+                USING DETAIL = 'Rows it cannot see are not taken into account: a row they reference may be deleted as unshared.',
+                      HINT = 'Erase as a role that sees every row (BYPASSRLS, or a policy for the privacy officer).';
+        END LOOP;
         IF jsonb_array_length(c.row_sets[1]) = 0 THEN
             res_rel := ARRAY[s.root_table]; res_act := ARRAY['none']; res_rows := ARRAY[0::bigint];
             res_detail := ARRAY[concat(format('no %s with %s = %s: nothing to erase', s.name, s.key_column, canon),
