@@ -2518,7 +2518,7 @@ steward_audit_init(void)
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = audit_process_utility;
 	CacheRegisterSyscacheCallback(AUTHOID, role_cache_callback, (Datum) 0);
-	CacheRegisterRelcacheCallback(audit_relcache_callback, (Datum) 0);
+	steward_register_relcache_callback(audit_relcache_callback, (Datum) 0);
 }
 
 /*

@@ -93,7 +93,7 @@ load_read_tables(void)
 		ctl.hcxt = TopMemoryContext;
 		read_tables = hash_create("steward read-audited tables", 16, &ctl,
 								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		CacheRegisterRelcacheCallback(reads_relcache_callback, (Datum) 0);
+		steward_register_relcache_callback(reads_relcache_callback, (Datum) 0);
 	}
 	else
 	{

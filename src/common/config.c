@@ -160,3 +160,50 @@ steward_check_secret_setting(char **newval, void **extra, GucSource source)
 	}
 	return true;
 }
+
+/*
+ * Relcache callbacks.  PostgreSQL keeps room for 10 relcache callbacks per
+ * backend, for the core and every extension together; running out is a
+ * FATAL error.  pg_steward's capabilities each keep caches keyed by
+ * relation, so they register here and share one slot.
+ */
+#define STEWARD_MAX_RELCACHE_CALLBACKS 16
+
+static struct
+{
+	RelcacheCallbackFunction func;
+	Datum		arg;
+}			relcache_callbacks[STEWARD_MAX_RELCACHE_CALLBACKS];
+static int	n_relcache_callbacks = 0;
+
+/*
+ * relcache_dispatch
+ *		The one callback registered with PostgreSQL: calls every
+ *		capability's in the order they registered.
+ */
+static void
+relcache_dispatch(Datum arg, Oid relid)
+{
+	int			i;
+
+	for (i = 0; i < n_relcache_callbacks; i++)
+		relcache_callbacks[i].func(relcache_callbacks[i].arg, relid);
+}
+
+/*
+ * steward_register_relcache_callback
+ *		Have func(arg, relid) called on every relcache invalidation (relid
+ *		InvalidOid: all relations), as CacheRegisterRelcacheCallback
+ *		would.  Backend-lifetime registration, like PostgreSQL's.
+ */
+void
+steward_register_relcache_callback(RelcacheCallbackFunction func, Datum arg)
+{
+	if (n_relcache_callbacks >= STEWARD_MAX_RELCACHE_CALLBACKS)
+		elog(FATAL, "out of pg_steward relcache callback slots");
+	if (n_relcache_callbacks == 0)
+		CacheRegisterRelcacheCallback(relcache_dispatch, (Datum) 0);
+	relcache_callbacks[n_relcache_callbacks].func = func;
+	relcache_callbacks[n_relcache_callbacks].arg = arg;
+	n_relcache_callbacks++;
+}

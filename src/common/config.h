@@ -27,4 +27,9 @@ extern bool steward_check_secret_setting(char **newval, void **extra,
 /* schema.table, quoted as needed, for messages. */
 extern char *steward_qualified_relname(Oid relid);
 
+/* Relcache invalidation callbacks of every capability, through one slot
+ * of PostgreSQL's (which has 10 for all extensions together). */
+#include "utils/inval.h"
+extern void steward_register_relcache_callback(RelcacheCallbackFunction func, Datum arg);
+
 #endif							/* STEWARD_CONFIG_H */

@@ -41,6 +41,7 @@
 #include "utils/timestamp.h"
 
 #include "pg_steward.h"
+#include "common/config.h"
 
 static Oid	consents_relid = InvalidOid;
 static Oid	consents_index = InvalidOid;
@@ -76,7 +77,7 @@ consent_lookup_oids(void)
 
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(consent_invalidate, (Datum) 0);
+		steward_register_relcache_callback(consent_invalidate, (Datum) 0);
 		callback_registered = true;
 	}
 	nsp = get_namespace_oid("steward", false);

@@ -47,6 +47,7 @@
 #include "utils/snapmgr.h"
 
 #include "pg_steward.h"
+#include "common/config.h"
 #include "validate/formats.h"
 #include "validate/jsonschema.h"
 
@@ -3358,7 +3359,7 @@ js_compile_cached(Jsonb *schema, int options)
 
 	if (!js_callback_registered)
 	{
-		CacheRegisterRelcacheCallback(registry_callback, (Datum) 0);
+		steward_register_relcache_callback(registry_callback, (Datum) 0);
 		js_callback_registered = true;
 	}
 

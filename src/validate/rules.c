@@ -300,7 +300,7 @@ ruleset_get(Relation rel)
 		ctl.hcxt = CacheMemoryContext;
 		rule_sets = hash_create("steward validation rule sets", 16, &ctl,
 								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		CacheRegisterRelcacheCallback(rules_callback, (Datum) 0);
+		steward_register_relcache_callback(rules_callback, (Datum) 0);
 	}
 	if (!OidIsValid(config_relid) || !OidIsValid(registry_relid))
 	{
