@@ -124,7 +124,7 @@ AS $$
 DECLARE
     p steward.retention_policies;
     cols text[];
-    todo text;
+    pending_cond text;
     nblocks bigint;
     first_block bigint := (start::text::point)[0]::bigint;
     stop_block bigint;
@@ -160,10 +160,10 @@ BEGIN
             RAISE EXCEPTION '% has no personal data to anonymize', relation USING ERRCODE = 'object_not_in_prerequisite_state';
         END IF;
         -- rows already anonymized are not changed again
-        SELECT string_agg(steward.privacy_pending(p.relation, c), ' OR ') INTO todo FROM unnest(cols) c;
+        SELECT string_agg(steward.privacy_pending(p.relation, c), ' OR ') INTO pending_cond FROM unnest(cols) c;
         PERFORM steward.privacy_use_path(user_path);
         EXECUTE format('UPDATE %1$s t SET %4$s WHERE t.ctid >= $1 AND t.ctid < $2 AND t.%2$I < pg_catalog.now() - $3 AND (%3$s)',
-                       leaf, p.age_column, todo,
+                       leaf, p.age_column, pending_cond,
                        (SELECT string_agg(format('%I = %s', c, steward.privacy_anonymizer(p.relation, c)), ', ')
                         FROM unnest(cols) c))
             USING start, format('(%s,0)', stop_block)::tid, p.keep;
