@@ -188,6 +188,15 @@ CALL steward.retention_run('health_t.p_orders');
 CALL steward.retention_run('health_t.p_events');
 CALL steward.retention_run('health_t.p_tickets');
 CALL steward.retention_run('health_t.p_notes');
+-- (OPS001's hints create the foreign keys' indexes)
+DO $$
+DECLARE
+  h text;
+BEGIN
+  FOR h IN SELECT hint FROM steward.health_check(ARRAY['health_t']) WHERE code = 'OPS001' ORDER BY object LOOP
+    EXECUTE h;
+  END LOOP;
+END $$;
 SELECT steward.versioning_enable('health_t.renamed', 'revision'),
        steward.notify_enable('health_t.renamed', columns => ARRAY['a', 'bee']);
 SELECT count(*) AS findings FROM steward.health_check(ARRAY['health_t']) WHERE area <> 'rls';
