@@ -708,6 +708,36 @@ $$;
 COMMENT ON FUNCTION steward.privacy_fks(regclass[]) IS
   'Internal: the foreign keys that reference the tables (partitioned tables as one unit), found through catalog indexes';
 
+-- The rows of node, among locs ("tableoid:ctid"), that rows of rel
+-- reference through the foreign key rel (cols) -> node (pcols), leaving
+-- out the referencing rows in exclude; NULL when none.  Run with the
+-- eraser's search_path and rights, as the erasure's other statements.
+CREATE FUNCTION steward.privacy_referenced(node regclass, locs text[], rel regclass, cols text[], pcols text[],
+                                           exclude text[], user_path text)
+RETURNS text[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found text[];
+BEGIN
+    PERFORM steward.privacy_use_path(user_path);
+    EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %1$s t
+                    WHERE t.ctid = ANY ($1::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)
+                      AND EXISTS (SELECT FROM %2$s r WHERE (%3$s) = (%4$s)
+                                    AND NOT pg_catalog.concat(r.tableoid::oid, '':'', r.ctid) = ANY ($3))',
+                   node, rel,
+                   (SELECT string_agg(format('r.%I', x), ', ' ORDER BY o) FROM unnest(cols) WITH ORDINALITY u(x, o)),
+                   (SELECT string_agg(format('t.%I', x), ', ' ORDER BY o) FROM unnest(pcols) WITH ORDINALITY u(x, o)))
+        INTO found USING steward.privacy_tids(locs), locs, coalesce(exclude, '{}');
+    PERFORM steward.privacy_use_path(NULL);
+    RETURN found;
+END
+$$;
+
+COMMENT ON FUNCTION steward.privacy_referenced(regclass, text[], regclass, text[], text[], text[], text) IS
+  'Internal: the rows of a table (by location) that rows of another table reference through a foreign key, leaving out some referencing rows';
+
 -- ---- reading a subject's rows
 
 -- The SQL condition selecting the rows of edge e's table reached from the
@@ -751,14 +781,13 @@ COMMENT ON FUNCTION steward.privacy_edge_condition(steward.subject_edge, text) I
 -- UPDATE, so that no row changes between reading and erasing it.
 CREATE FUNCTION steward.privacy_collect(name text, key text, lock boolean, user_path text,
                                         OUT nodes regclass[], OUT kinds text[],
-                                        OUT row_sets jsonb[], OUT locations text[])
+                                        OUT row_sets jsonb[], OUT locations text[],
+                                        OUT edges steward.subject_edge[])
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     s steward.subjects := steward.subject_get(name);
-    e steward.subject_edge;
-    edges steward.subject_edge[];
     n integer;
     cond text;
     found_rows jsonb;
@@ -805,7 +834,7 @@ END
 $$;
 
 COMMENT ON FUNCTION steward.privacy_collect(text, text, boolean, text) IS
-  'Internal: a subject''s rows, table by table in map order, as jsonb with their locations (optionally locked FOR UPDATE)';
+  'Internal: a subject''s rows, table by table in map order, as jsonb with their locations (optionally locked FOR UPDATE), and the map''s edges';
 
 -- ---- export (Art. 15 and 20)
 
@@ -1138,7 +1167,7 @@ BEGIN
         -- the rows it references through a NOT NULL key, which is known
         -- only once the table below has been planned; each round only moves
         -- rows from "delete" to "stay", so it ends within nn + 1 rounds.
-        edges := ARRAY(SELECT m FROM steward.subject_map(s.name) m);
+        edges := c.edges;
         prev_dels := NULL;
         FOR pass_no IN 1..nn + 1 LOOP
             dels := array_fill(NULL::text, ARRAY[nn]);
@@ -1235,16 +1264,7 @@ BEGIN
                         mine := coalesce(CASE WHEN prev_dels IS NULL
                                                 OR NOT EXISTS (SELECT FROM steward.personal_columns p WHERE p.relation = f.rel)
                                               THEN c.locations[jj] ELSE prev_dels[jj] END, '{}')::text[];
-                        PERFORM steward.privacy_use_path(user_path);
-                        EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %1$s t
-                                        WHERE t.ctid = ANY ($1::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)
-                                          AND EXISTS (SELECT FROM %2$s r WHERE (%3$s) = (%4$s)
-                                                        AND NOT pg_catalog.concat(r.tableoid::oid, '':'', r.ctid) = ANY ($3))',
-                                       c.nodes[n], f.rel,
-                                       (SELECT string_agg(format('r.%I', x), ', ' ORDER BY o) FROM unnest(f.cols) WITH ORDINALITY u(x, o)),
-                                       (SELECT string_agg(format('t.%I', x), ', ' ORDER BY o) FROM unnest(f.pcols) WITH ORDINALITY u(x, o)))
-                            INTO refd USING steward.privacy_tids(del), del, mine;
-                        PERFORM steward.privacy_use_path(NULL);
+                        refd := steward.privacy_referenced(c.nodes[n], del, f.rel, f.cols, f.pcols, mine, user_path);
                         CONTINUE WHEN refd IS NULL;
                         anon := anon || refd;
                         del := ARRAY(SELECT x FROM unnest(del) x WHERE NOT x = ANY (refd));
@@ -1291,17 +1311,9 @@ BEGIN
                          x.rel::text, x.cols::text
             LOOP
                 EXIT WHEN cardinality(del) = 0;
-                PERFORM steward.privacy_use_path(user_path);
-                EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %1$s t
-                                WHERE t.ctid = ANY ($1::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)
-                                  AND EXISTS (SELECT FROM %2$s r WHERE (%3$s) = (%4$s) %5$s)',
-                               c.nodes[n], f.rel,
-                               (SELECT string_agg(format('r.%I', x), ', ' ORDER BY o) FROM unnest(f.cols) WITH ORDINALITY u(x, o)),
-                               (SELECT string_agg(format('t.%I', x), ', ' ORDER BY o) FROM unnest(f.pcols) WITH ORDINALITY u(x, o)),
-                               CASE WHEN f.rel = c.nodes[n]
-                                    THEN 'AND NOT (pg_catalog.concat(r.tableoid::oid, '':'', r.ctid)) = ANY ($2)' ELSE '' END)
-                    INTO refd USING steward.privacy_tids(del), del;
-                PERFORM steward.privacy_use_path(NULL);
+                -- (a self-reference: the table's rows that go do not count)
+                refd := steward.privacy_referenced(c.nodes[n], del, f.rel, f.cols, f.pcols,
+                                                   CASE WHEN f.rel = c.nodes[n] THEN del END, user_path);
                 CONTINUE WHEN refd IS NULL;
                 IF c.kinds[n] = 'referenced' THEN
                     -- referenced by rows of others: shared, neither deleted
@@ -1311,17 +1323,8 @@ BEGIN
                     mine := coalesce(own_now[array_position(c.nodes, f.rel)], '{}')::text[];
                     others := refd;
                     IF cardinality(mine) > 0 THEN
-                        PERFORM steward.privacy_use_path(user_path);
-                        EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %1$s t
-                                        WHERE t.ctid = ANY ($1::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)
-                                          AND EXISTS (SELECT FROM %2$s r WHERE (%3$s) = (%4$s)
-                                                        AND NOT (pg_catalog.concat(r.tableoid::oid, '':'', r.ctid)) = ANY ($3))',
-                                       c.nodes[n], f.rel,
-                                       (SELECT string_agg(format('r.%I', x), ', ' ORDER BY o) FROM unnest(f.cols) WITH ORDINALITY u(x, o)),
-                                       (SELECT string_agg(format('t.%I', x), ', ' ORDER BY o) FROM unnest(f.pcols) WITH ORDINALITY u(x, o)))
-                            INTO others USING steward.privacy_tids(refd), refd, mine;
-                        PERFORM steward.privacy_use_path(NULL);
-                        others := coalesce(others, '{}');
+                        others := coalesce(steward.privacy_referenced(c.nodes[n], refd, f.rel, f.cols, f.pcols,
+                                                                      mine, user_path), '{}');
                     END IF;
                     IF cardinality(others) > 0 THEN
                         res_rel := res_rel || c.nodes[n]; res_act := res_act || 'keep'::text;
