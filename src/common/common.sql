@@ -25,3 +25,26 @@ AS 'MODULE_PATHNAME', 'steward_version';
 
 COMMENT ON FUNCTION steward.version() IS
   'Version of the loaded pg_steward library (compare with pg_extension.extversion after an upgrade)';
+
+-- Whether a valid index of the table starts with these columns, in any
+-- order (its first cardinality(attnums) key columns are exactly them): an
+-- index a look-up by the columns can use.  With any_index false, only a
+-- non-partial b-tree or hash index counts.  Used by the linter (RLS010) and
+-- the health check (PRV001, OPS001).
+CREATE FUNCTION steward.index_leads(relation oid, attnums int2[], any_index boolean)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT EXISTS (
+      SELECT FROM pg_index i
+      JOIN pg_class ic ON ic.oid = i.indexrelid
+      JOIN pg_am am ON am.oid = ic.relam
+      WHERE i.indrelid = relation AND i.indisvalid
+        AND (any_index OR (i.indpred IS NULL AND am.amname IN ('btree', 'hash')))
+        AND i.indnkeyatts >= cardinality(attnums)
+        AND ARRAY(SELECT i.indkey[k] FROM generate_series(0, cardinality(attnums) - 1) k) @> attnums)
+$$;
+
+COMMENT ON FUNCTION steward.index_leads(oid, int2[], boolean) IS
+  'Internal: whether a valid index of the table has these columns first, in any order (any_index false: non-partial b-tree or hash only)';

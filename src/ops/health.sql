@@ -308,23 +308,20 @@ BEGIN
     WHERE n.nspname = ANY (nsps)
       -- a column that is gone is the link's problem, not an index's
       AND cardinality(x.attnums) = cardinality(e.columns)
-      AND NOT EXISTS (
-          SELECT FROM pg_index i
-          JOIN pg_class ic ON ic.oid = i.indexrelid
-          JOIN pg_am am ON am.oid = ic.relam
-          WHERE i.indrelid = e.relation AND i.indisvalid AND i.indpred IS NULL
-            AND am.amname IN ('btree', 'hash')
-            AND CASE WHEN e.json_path IS NULL
-                     THEN i.indnkeyatts >= cardinality(x.attnums)
-                          AND ARRAY(SELECT i.indkey[k] FROM generate_series(0, cardinality(x.attnums) - 1) k)
-                              @> x.attnums
-                     ELSE i.indkey[0] = 0
-                          AND pg_get_indexdef(i.indexrelid, 1, true)
-                              IN (format('(%I #>> %L::text[])', e.columns[1], e.json_path::text),
-                                  format('(%I #>> ARRAY[%s])', e.columns[1],
-                                         (SELECT string_agg(quote_literal(k) || '::text', ', ' ORDER BY o)
-                                          FROM unnest(e.json_path) WITH ORDINALITY p(k, o))))
-                END);
+      AND NOT CASE
+          WHEN e.json_path IS NULL THEN steward.index_leads(e.relation, x.attnums, false)
+          ELSE EXISTS (
+              SELECT FROM pg_index i
+              JOIN pg_class ic ON ic.oid = i.indexrelid
+              JOIN pg_am am ON am.oid = ic.relam
+              WHERE i.indrelid = e.relation AND i.indisvalid AND i.indpred IS NULL
+                AND am.amname IN ('btree', 'hash') AND i.indkey[0] = 0
+                AND pg_get_indexdef(i.indexrelid, 1, true)
+                    IN (format('(%I #>> %L::text[])', e.columns[1], e.json_path::text),
+                        format('(%I #>> ARRAY[%s])', e.columns[1],
+                               (SELECT string_agg(quote_literal(k) || '::text', ', ' ORDER BY o)
+                                FROM unnest(e.json_path) WITH ORDINALITY p(k, o)))))
+      END;
 
     -- privacy: tables with declared personal data and no protection at all:
     -- not audited, no masking rule on a personal column, no row-level
@@ -424,14 +421,7 @@ BEGIN
       AND NOT EXISTS (SELECT FROM mapped m
                       WHERE m.relation = coalesce(pg_partition_root(k.conrelid), k.conrelid)
                         AND m.columns::text[] @> x.names::text[] AND x.names::text[] @> m.columns::text[])
-      AND NOT EXISTS (
-          SELECT FROM pg_index i
-          JOIN pg_class ic ON ic.oid = i.indexrelid
-          JOIN pg_am am ON am.oid = ic.relam
-          WHERE i.indrelid = k.conrelid AND i.indisvalid AND i.indpred IS NULL
-            AND am.amname IN ('btree', 'hash')
-            AND i.indnkeyatts >= cardinality(k.conkey)
-            AND ARRAY(SELECT i.indkey[q] FROM generate_series(0, cardinality(k.conkey) - 1) q) @> k.conkey);
+      AND NOT steward.index_leads(k.conrelid, k.conkey, false);
 
     -- existing rows: the first 1,000 of each table with rules, within a
     -- budget of 2 seconds in all (the tables left are named, VAL005);

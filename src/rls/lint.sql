@@ -369,13 +369,7 @@ BEGIN
             JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
         ) AS cols
         WHERE t.rls
-          AND NOT EXISTS (
-              SELECT 1 FROM pg_catalog.pg_index i
-              WHERE i.indrelid = t.oid AND i.indisvalid
-                AND i.indnkeyatts >= pg_catalog.cardinality(con.conkey)
-                AND ARRAY(SELECT i.indkey[k.pos]
-                          FROM pg_catalog.generate_series(0, pg_catalog.cardinality(con.conkey) - 1) AS k(pos))
-                    @> con.conkey)
+          AND NOT steward.index_leads(t.oid, con.conkey, true)
     )
     SELECT f.sev::pg_catalog.text, f.cod::pg_catalog.text, f.obj::pg_catalog.text,
            f.msg::pg_catalog.text, f.hnt::pg_catalog.text
