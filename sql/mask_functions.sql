@@ -27,6 +27,12 @@ SELECT steward.mask_email('john.doe@example.com') AS plain,
 SELECT steward.mask_phone('+49 30 1234567') AS phone, steward.mask_phone('12') AS short,
        steward.mask_card('4111 1111 1111 1111') AS card, steward.mask_card('4111-1111-1111-1111') AS dashes,
        steward.mask_iban('DE89370400440532013000') AS iban, steward.mask_iban('GB82 WEST 1234 5698 7654 32') AS printed;
+-- digits of other scripts and other non-ASCII characters are never kept
+-- (one '*' per character), whatever they are
+SELECT steward.mask_phone('+٤٩ ٣٠ ١٢٣٤٥٦٧') AS arabic_indic, steward.mask_phone('+49 30 123４５６７') AS fullwidth_tail,
+       steward.mask_card('４１１１ １１１１ １１１１ １１１１') AS fullwidth_card,
+       steward.mask_iban('DE８９ ３７０４ ００４４ ０５３２ ０１３０ ００') AS fullwidth_iban,
+       steward.mask_phone('tél. 01 23 45 67 89') AS letters;
 
 -- redaction keeps the type
 SELECT steward.mask_redact('secret'::text) AS t, steward.mask_redact('x'::varchar(3)) AS v,
@@ -74,10 +80,26 @@ RESET steward.mask_key;
 -- the key is a secret: ordinary roles can neither set nor read it, and it
 -- cannot be stored where every role reads it
 CREATE ROLE mask_user;
+SET steward.mask_key = 'a regression test key, 32 bytes!';
 SET ROLE mask_user;
 SET steward.mask_key = 'i want to choose the key myself';
 SHOW steward.mask_key;
+-- nor use it, unless a superuser grants the keyed functions: whoever may
+-- call them can test guesses against the pseudonyms it sees
+SELECT steward.mask_hash('ann@example.com');
+SELECT steward.pseudo_email('ann@example.com');
+SELECT steward.pseudo_first_name('Ann'), steward.pseudo_last_name('Smith'), steward.pseudo_city('Berlin');
+SELECT p.oid::regprocedure AS keyed_function, has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_call
+  FROM pg_proc p WHERE p.pronamespace = 'steward'::regnamespace
+   AND p.proname IN ('mask_hash', 'pseudo_email', 'pseudo_first_name', 'pseudo_last_name', 'pseudo_city')
+ ORDER BY 1::text;
 RESET ROLE;
+GRANT EXECUTE ON FUNCTION steward.mask_hash(text) TO mask_user;
+SET ROLE mask_user;
+SELECT length(steward.mask_hash('ann@example.com')) AS granted;
+RESET ROLE;
+RESET steward.mask_key;
+REVOKE EXECUTE ON FUNCTION steward.mask_hash(text) FROM mask_user;
 ALTER ROLE mask_user SET steward.mask_key = 'stored in pg_db_role_setting';
 DROP ROLE mask_user;
 

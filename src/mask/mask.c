@@ -195,9 +195,11 @@ steward_mask_email(PG_FUNCTION_ARGS)
 
 /*
  * mask_digits
- *		Every digit but the last keep_last replaced by '*'; everything that
- *		is not a digit stays (the layout of a phone or card number).
- *		keep_first letters at the start stay too (an IBAN's country).
+ *		Every digit but the last keep_last replaced by '*'; ASCII punctuation
+ *		and spaces stay (the layout of a phone or card number).  keep_first
+ *		letters at the start stay too (an IBAN's country).  A character
+ *		outside ASCII (a digit of another script, a letter) is always hidden,
+ *		one '*' for the character.
  */
 static text *
 mask_digits(text *value, int keep_last, int keep_first_letters)
@@ -205,6 +207,7 @@ mask_digits(text *value, int keep_last, int keep_first_letters)
 	const char *s = VARDATA_ANY(value);
 	int			len = VARSIZE_ANY_EXHDR(value);
 	char	   *out = palloc(len + 1);
+	int			o = 0;
 	int			digits = 0;
 	int			seen = 0;
 	int			i;
@@ -215,18 +218,29 @@ mask_digits(text *value, int keep_last, int keep_first_letters)
 	/* a short number is hidden whole */
 	if (digits <= keep_last * 2)
 		keep_last = 0;
-	for (i = 0; i < len; i++)
+	for (i = 0; i < len;)
 	{
-		if (i < keep_first_letters && isalpha((unsigned char) s[i]))
-			out[i] = s[i];
-		else if (isdigit((unsigned char) s[i]))
-			out[i] = (seen++ >= digits - keep_last) ? s[i] : '*';
-		else if (isalnum((unsigned char) s[i]))
-			out[i] = '*';
+		unsigned char c = (unsigned char) s[i];
+
+		if (!IS_HIGHBIT_SET(c))
+		{
+			if (i < keep_first_letters && isalpha(c))
+				out[o++] = c;
+			else if (isdigit(c))
+				out[o++] = (seen++ >= digits - keep_last) ? c : '*';
+			else if (isalnum(c))
+				out[o++] = '*';
+			else
+				out[o++] = c;
+			i++;
+		}
 		else
-			out[i] = s[i];
+		{
+			out[o++] = '*';
+			i += pg_mblen(s + i);
+		}
 	}
-	return cstring_to_text_with_len(out, len);
+	return cstring_to_text_with_len(out, Min(o, len));
 }
 
 PG_FUNCTION_INFO_V1(steward_mask_phone);
@@ -858,7 +872,7 @@ steward_mask_config_write(PG_FUNCTION_ARGS)
 		steward_config_exec("mask_config",
 							"INSERT INTO steward.mask_config AS c (relation, column_name, mask, "
 							"unmasked_roles, unmasked_context_roles, created_by) "
-							"VALUES ($1, $2, $3, $4, $5, $6) "
+							"VALUES ($1, $2, $3, $4::pg_catalog.text[]::pg_catalog.regrole[], $5, $6) "
 							"ON CONFLICT (relation, column_name) DO UPDATE SET mask = excluded.mask, "
 							"unmasked_roles = excluded.unmasked_roles, "
 							"unmasked_context_roles = excluded.unmasked_context_roles, "
@@ -878,17 +892,18 @@ PG_FUNCTION_INFO_V1(steward_mask_view_write);
 
 /*
  * steward_mask_view_write
- *		mask_view_write(relation regclass, view regclass) returns void:
- *		remember (or, with NULL view, forget) a table's masked view; the
- *		caller must own the table.
+ *		mask_view_write(relation regclass, view regclass, stored boolean)
+ *		returns void: remember (or, with NULL view, forget) a table's masked
+ *		view and whether it reads stored masks; the caller must own the
+ *		table.
  */
 Datum
 steward_mask_view_write(PG_FUNCTION_ARGS)
 {
 	Oid			relid;
-	Datum		args[2];
-	char		nulls[2] = {' ', ' '};
-	Oid			argtypes[2] = {REGCLASSOID, REGCLASSOID};
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	Oid			argtypes[3] = {REGCLASSOID, REGCLASSOID, BOOLOID};
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -908,14 +923,15 @@ steward_mask_view_write(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					 errmsg("\"%s\" is not a view of the table's owner", get_rel_name(view) ? get_rel_name(view) : "?")));
 		args[1] = PG_GETARG_DATUM(1);
+		args[2] = BoolGetDatum(!PG_ARGISNULL(2) && PG_GETARG_BOOL(2));
 		steward_config_exec("mask_views",
-							"INSERT INTO steward.mask_views AS v (relation, view, view_schema) "
-							"SELECT $1, $2, n.nspname FROM pg_catalog.pg_class c "
+							"INSERT INTO steward.mask_views AS v (relation, view, view_schema, stored) "
+							"SELECT $1, $2, n.nspname, $3 FROM pg_catalog.pg_class c "
 							"JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
 							"WHERE c.oid OPERATOR(pg_catalog.=) $2 "
 							"ON CONFLICT (relation) DO UPDATE SET view = excluded.view, "
-							"view_schema = excluded.view_schema",
-							2, argtypes, args, nulls);
+							"view_schema = excluded.view_schema, stored = excluded.stored",
+							3, argtypes, args, nulls);
 	}
 	else
 		steward_config_exec("mask_views",
@@ -1003,4 +1019,65 @@ steward_mask_saved_acl(PG_FUNCTION_ARGS)
 	if (s == NULL || s->acl == NULL || s->lxid != MyProc->lxid)
 		PG_RETURN_NULL();
 	PG_RETURN_POINTER(DatumGetPointer(datumCopy(PointerGetDatum(s->acl), false, -1)));
+}
+
+/*
+ * Tables whose masked view mask_apply is regenerating in this transaction:
+ * the ALTER TABLEs it runs itself (stored mask columns) must not regenerate
+ * the view again from the event trigger.  Backend memory, valid for the
+ * transaction that set it (an error leaves nothing behind for the next).
+ */
+#define MASK_BUSY_MAX 16
+
+static struct
+{
+	Oid			relid;
+	LocalTransactionId lxid;
+}			mask_busy[MASK_BUSY_MAX];
+
+PG_FUNCTION_INFO_V1(steward_mask_busy);
+
+/*
+ * steward_mask_busy
+ *		mask_busy(relation regclass, busy boolean) returns boolean: with
+ *		busy NULL, whether mask_apply is regenerating the table's view in
+ *		this transaction; otherwise mark it (the caller must own the table)
+ *		or clear it, and return the new state.
+ */
+Datum
+steward_mask_busy(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	int			i;
+	int			free_slot = -1;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	relid = PG_GETARG_OID(0);
+	for (i = 0; i < MASK_BUSY_MAX; i++)
+	{
+		if (mask_busy[i].relid == relid && mask_busy[i].lxid == MyProc->lxid)
+			break;
+		if (free_slot < 0 &&
+			(mask_busy[i].relid == InvalidOid || mask_busy[i].lxid != MyProc->lxid))
+			free_slot = i;
+	}
+	if (PG_ARGISNULL(1))
+		PG_RETURN_BOOL(i < MASK_BUSY_MAX);
+	if (!PG_GETARG_BOOL(1))
+	{
+		if (i < MASK_BUSY_MAX)
+			mask_busy[i].relid = InvalidOid;
+		PG_RETURN_BOOL(false);
+	}
+	steward_check_table_owner(relid, false);
+	if (i < MASK_BUSY_MAX)
+		PG_RETURN_BOOL(true);
+	if (free_slot < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many masked views regenerated at once")));
+	mask_busy[free_slot].relid = relid;
+	mask_busy[free_slot].lxid = MyProc->lxid;
+	PG_RETURN_BOOL(true);
 }

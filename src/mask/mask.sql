@@ -95,6 +95,16 @@ AS 'MODULE_PATHNAME', 'steward_pseudo_city';
 COMMENT ON FUNCTION steward.pseudo_city(text) IS
   'A city from a built-in list, chosen by the keyed hash of the value (deterministic)';
 
+-- The key is the superuser's secret, and so is the right to use it: a role
+-- that may call a keyed function can test guesses against the pseudonyms
+-- it sees (mask_hash('ann@example.com') = the pseudonym in a masked view).
+-- A superuser grants EXECUTE to the roles that compute pseudonyms: the
+-- owners of tables whose rules use them, and the readers of views that
+-- compute masks at read time.  Stored masks are computed by their owner.
+REVOKE EXECUTE ON FUNCTION steward.mask_hash(text), steward.pseudo_email(text),
+    steward.pseudo_first_name(text), steward.pseudo_last_name(text), steward.pseudo_city(text)
+    FROM PUBLIC;
+
 CREATE FUNCTION steward.mask_date(value date, unit text DEFAULT 'year')
 RETURNS date
 LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE

@@ -15,7 +15,7 @@ CREATE TABLE steward.mask_config (
     relation regclass NOT NULL,
     column_name name NOT NULL,
     mask text NOT NULL,
-    unmasked_roles name[] NOT NULL DEFAULT '{}',
+    unmasked_roles regrole[] NOT NULL DEFAULT '{}',
     unmasked_context_roles text[] NOT NULL DEFAULT '{}',
     created_by name NOT NULL DEFAULT current_user,
     created_at timestamptz NOT NULL DEFAULT now(),
@@ -32,7 +32,8 @@ GRANT SELECT ON steward.mask_config TO PUBLIC;
 CREATE TABLE steward.mask_views (
     relation regclass PRIMARY KEY,
     view regclass NOT NULL,
-    view_schema name NOT NULL
+    view_schema name NOT NULL,
+    stored boolean NOT NULL DEFAULT false
 );
 
 COMMENT ON TABLE steward.mask_views IS
@@ -51,7 +52,7 @@ AS 'MODULE_PATHNAME', 'steward_mask_config_write';
 COMMENT ON FUNCTION steward.mask_config_write(regclass, name, text, name[], text[]) IS
   'Internal: store a masking rule (NULL mask: remove the column''s rule, or every rule of the table with a NULL column); the caller must own the table';
 
-CREATE FUNCTION steward.mask_view_write(relation regclass, view regclass)
+CREATE FUNCTION steward.mask_view_write(relation regclass, view regclass, stored boolean DEFAULT false)
 RETURNS void
 LANGUAGE c VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'steward_mask_view_write';
@@ -72,8 +73,8 @@ AS 'MODULE_PATHNAME', 'steward_mask_saved_acl';
 COMMENT ON FUNCTION steward.mask_saved_acl(regclass) IS
   'Internal: the grants mask_save_acl kept for a table in this transaction, or NULL';
 
-COMMENT ON FUNCTION steward.mask_view_write(regclass, regclass) IS
-  'Internal: remember (NULL view: forget) the masked view of a table; the caller must own the table';
+COMMENT ON FUNCTION steward.mask_view_write(regclass, regclass, boolean) IS
+  'Internal: remember (NULL view: forget) the masked view of a table and whether it reads stored masks; the caller must own the table';
 
 -- Masks are the table owner's code: they run (when checked, applied or
 -- anonymized) only as the owner itself, never as a superuser or another
@@ -106,7 +107,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(
         (SELECT EXISTS (SELECT FROM unnest(c.unmasked_roles) u(r)
-                        JOIN pg_roles g ON g.rolname = u.r
+                        JOIN pg_roles g ON g.oid = u.r
                         WHERE pg_has_role(current_user, g.oid, 'MEMBER'))
              OR EXISTS (SELECT FROM unnest(c.unmasked_context_roles) u(r)
                         WHERE steward.has_role(u.r))
@@ -129,6 +130,13 @@ BEGIN
     -- the type of the expression over a row of the table (all NULL)
     EXECUTE format('SELECT pg_typeof(%s)::regtype FROM (SELECT (NULL::%s).*) AS masked_row', expression, relation)
         INTO t;
+    -- a bare literal ('***') is text
+    IF t = 'unknown'::regtype THEN
+        RETURN 'text'::regtype;
+    END IF;
+    IF (SELECT y.typtype FROM pg_type y WHERE y.oid = t) = 'p' THEN
+        RAISE EXCEPTION 'the mask gives a value of pseudo-type %', t;
+    END IF;
     RETURN t;
 EXCEPTION WHEN OTHERS THEN
     RAISE EXCEPTION 'invalid mask for table %: %', relation, SQLERRM
@@ -192,10 +200,187 @@ $$;
 COMMENT ON FUNCTION steward.mask_column(regclass, name, text, name[], text[]) IS
   'Mask a column in the table''s masked view: mask is a function name (steward.mask_email) or an SQL expression over the columns; unmasked_for lists the database roles, unmasked_context_roles the session-context roles that see the real value';
 
-CREATE FUNCTION steward.mask_apply(relation regclass, view_schema name DEFAULT NULL)
+CREATE FUNCTION steward.mask_busy(relation regclass, busy boolean DEFAULT NULL)
+RETURNS boolean
+LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'steward_mask_busy';
+
+COMMENT ON FUNCTION steward.mask_busy(regclass, boolean) IS
+  'Internal: whether mask_apply is regenerating the masked view of a table in this transaction (busy NULL), or mark it (busy true, the table''s owner only) or clear it (false); its own ALTER TABLEs do not regenerate the view again';
+
+-- Stored masks.  A role that reads a security_invoker view needs SELECT on
+-- every table column the view reads, so a view that computes a mask from
+-- the raw column gives the raw column to every reader.  With stored masks
+-- the table keeps a column per masked column, <column>__masked, that holds
+-- the mask of the row's value (kept by a trigger, computed as the table's
+-- owner), and the view reads those instead: a masked role needs SELECT on
+-- them and on the unmasked columns only, never on the raw masked columns.
+CREATE FUNCTION steward.mask_stored_name(column_name name)
+RETURNS name
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    base text := column_name;
+    suffix text := '__masked';
+BEGIN
+    -- shortened: a hash of the whole name keeps two long names apart
+    IF octet_length(base || suffix) > 63 THEN
+        suffix := '_' || left(md5(column_name), 6) || suffix;
+        WHILE octet_length(base || suffix) > 63 LOOP
+            base := left(base, -1);
+        END LOOP;
+    END IF;
+    RETURN base || suffix;
+END
+$$;
+
+COMMENT ON FUNCTION steward.mask_stored_name(name) IS
+  'The name of the column that keeps the stored mask of a masked column: the column''s name and __masked; a name too long for 63 bytes is shortened, with a hash of the whole name';
+
+CREATE FUNCTION steward.mask_stored_comment(column_name name, mask text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT 'pg_steward: stored mask of column ' || quote_ident(column_name) || ' = ' || mask
+$$;
+
+COMMENT ON FUNCTION steward.mask_stored_comment(name, text) IS
+  'Internal: the comment that marks a stored mask column, with the column and the mask its values were computed with';
+
+CREATE FUNCTION steward.mask_is_stored_column(relation regclass, attnum smallint)
+RETURNS boolean
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(col_description(relation, attnum) LIKE 'pg_steward: stored mask of column %', false)
+$$;
+
+COMMENT ON FUNCTION steward.mask_is_stored_column(regclass, smallint) IS
+  'Whether a column of a table is a stored mask column (steward.mask_apply(..., stored => true)), marked by its comment';
+
+-- The tables that make up a masked table: itself and its partitions.
+CREATE FUNCTION steward.mask_tree(relation regclass)
+RETURNS SETOF regclass
+LANGUAGE sql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT relation
+    UNION
+    SELECT t.relid FROM pg_partition_tree(relation) t
+$$;
+
+COMMENT ON FUNCTION steward.mask_tree(regclass) IS
+  'Internal: a masked table and its partitions (every level)';
+
+-- How a role can reach raw masked values of a table other than through
+-- its masked view: SELECT or REFERENCES on a raw masked column of the
+-- table or of a partition, TRIGGER on either (a trigger of its own sees
+-- every row written), or a write privilege on a masked column that a
+-- unique index covers (whether an INSERT or UPDATE fails tells whether a
+-- value exists).  Empty: none.
+CREATE FUNCTION steward.mask_exposure(relation regclass, role oid)
+RETURNS text[]
+LANGUAGE sql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT array_remove(ARRAY[
+        (SELECT string_agg(format('%s on %s.%I', p.priv, t.relid, m.column_name), ', '
+                           ORDER BY t.relid::text, m.column_name, p.priv)
+         FROM steward.mask_config m
+         CROSS JOIN steward.mask_tree(mask_exposure.relation) t(relid)
+         CROSS JOIN (VALUES ('SELECT'), ('REFERENCES')) p(priv)
+         WHERE m.relation = mask_exposure.relation
+           AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = t.relid AND a.attname = m.column_name
+                       AND a.attnum > 0 AND NOT a.attisdropped)
+           AND has_column_privilege(mask_exposure.role, t.relid, m.column_name, p.priv)),
+        (SELECT string_agg(format('TRIGGER on %s', t.relid), ', ' ORDER BY t.relid::text)
+         FROM steward.mask_tree(mask_exposure.relation) t(relid)
+         WHERE has_table_privilege(mask_exposure.role, t.relid, 'TRIGGER')),
+        (SELECT format('INSERT or UPDATE on %s (a unique index answers whether a value exists)',
+                       string_agg(DISTINCT quote_ident(m.column_name), ', '))
+         FROM steward.mask_config m
+         JOIN pg_attribute a ON a.attrelid = m.relation AND a.attname = m.column_name AND NOT a.attisdropped
+         WHERE m.relation = mask_exposure.relation
+           AND EXISTS (SELECT FROM pg_index i WHERE i.indrelid = m.relation AND i.indisunique
+                       AND a.attnum = ANY (i.indkey::int2[]))
+           AND (has_column_privilege(mask_exposure.role, m.relation, m.column_name, 'INSERT')
+                OR has_column_privilege(mask_exposure.role, m.relation, m.column_name, 'UPDATE'))
+         HAVING count(*) > 0)
+    ], NULL)
+$$;
+
+COMMENT ON FUNCTION steward.mask_exposure(regclass, oid) IS
+  'How a role can reach raw masked values of a table other than through its masked view: SELECT or REFERENCES on a raw masked column of the table or a partition, TRIGGER, or a write privilege on a masked column that a unique index covers; empty when none';
+
+-- What keeps the stored masks of a table from being current: the trigger
+-- gone, disabled or firing only for replication (on the table or a
+-- partition), its function owned by another role than the table's owner,
+-- inheritance children (which the trigger does not cover).  Empty: none.
+CREATE FUNCTION steward.mask_stored_problems(relation regclass)
+RETURNS text[]
+LANGUAGE sql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT array_remove(ARRAY[
+        (SELECT string_agg(CASE WHEN tg.oid IS NULL THEN format('%s has no trigger zz_steward_mask_store', t.relid)
+                                WHEN tg.tgenabled = 'D' THEN format('its trigger zz_steward_mask_store is disabled on %s', t.relid)
+                                ELSE format('its trigger zz_steward_mask_store fires only for replication on %s', t.relid) END,
+                           '; ' ORDER BY t.relid::text)
+         FROM steward.mask_tree(mask_stored_problems.relation) t(relid)
+         JOIN pg_class k ON k.oid = t.relid AND k.relkind IN ('r', 'p')
+         LEFT JOIN pg_trigger tg ON tg.tgrelid = t.relid AND tg.tgname = 'zz_steward_mask_store'
+         WHERE tg.oid IS NULL OR tg.tgenabled NOT IN ('O', 'A')),
+        (SELECT format('its function %s belongs to %s, not to the table''s owner %s',
+                       p.oid::regprocedure, pg_get_userbyid(p.proowner), pg_get_userbyid(k.relowner))
+         FROM pg_trigger tg
+         JOIN pg_proc p ON p.oid = tg.tgfoid
+         JOIN pg_class k ON k.oid = tg.tgrelid
+         WHERE tg.tgrelid = mask_stored_problems.relation AND tg.tgname = 'zz_steward_mask_store'
+           AND p.proowner <> k.relowner),
+        (SELECT format('its inheritance children %s have no stored masks', string_agg(c.oid::regclass::text, ', '))
+         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = mask_stored_problems.relation AND NOT c.relispartition
+         HAVING count(*) > 0)
+    ], NULL)
+$$;
+
+COMMENT ON FUNCTION steward.mask_stored_problems(regclass) IS
+  'What keeps the stored masks of a table from being current: the trigger gone, disabled or replica-only on the table or a partition, its function owned by another role than the table''s owner, inheritance children; empty when none (health check MSK003)';
+
+-- A mask that stored masks would run as the owner on every write must not
+-- call functions in a schema where other roles may create objects (an
+-- overload that matches better would run with the owner's rights), nor in
+-- pg_temp (the writer's own temporary schema).  The schema, or NULL.
+CREATE FUNCTION steward.mask_unsafe_schema(relation regclass, mask text)
+RETURNS name
+LANGUAGE sql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.nsp
+    FROM (SELECT CASE WHEN x[1] LIKE '"%' THEN replace(substr(x[1], 2, length(x[1]) - 2), '""', '"')
+                      ELSE lower(x[1]) END AS nsp
+          FROM regexp_matches(mask, '("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\s*\.\s*(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\s*\(', 'g') x) s
+    LEFT JOIN pg_namespace n ON n.nspname = s.nsp
+    WHERE s.nsp ~ '^pg_temp'
+       OR EXISTS (SELECT FROM pg_roles r
+                  WHERE NOT r.rolsuper AND r.rolname <> 'pg_database_owner'  -- the database's owner is a role of its own here
+                    AND r.oid <> (SELECT k.relowner FROM pg_class k WHERE k.oid = mask_unsafe_schema.relation)
+                    AND has_schema_privilege(r.oid, n.oid, 'CREATE'))
+    LIMIT 1
+$$;
+
+COMMENT ON FUNCTION steward.mask_unsafe_schema(regclass, text) IS
+  'Internal: a schema a mask calls functions in where roles other than superusers and the table''s owner may create objects (or pg_temp), or NULL';
+
+CREATE FUNCTION steward.mask_apply(relation regclass, view_schema name DEFAULT NULL,
+                                   stored boolean DEFAULT NULL, refresh boolean DEFAULT false)
 RETURNS regclass
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- stored masks are computed with the same settings whoever writes
+SET TimeZone = 'UTC' SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres'
 AS $$
 DECLARE
     nsp name;
@@ -204,13 +389,29 @@ DECLARE
     old_view oid;
     old_schema name;
     old_name name;
+    was_stored boolean;
+    st boolean;
     acl aclitem[];
     cols text;
     grants record;
     sql text;
     v regclass;
     gone name;
+    r record;
+    drops text[] := '{}';
+    adds text[] := '{}';
+    fills text[] := '{}';
+    notes text[] := '{}';
+    fn name;
+    old_fn regprocedure;
+    fn_moved boolean;
+    body text;
+    exposed text;
+    raw text;
 BEGIN
+    IF refresh IS NULL THEN
+        RAISE EXCEPTION 'refresh must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     PERFORM steward.require_mask_owner(relation);
     IF (SELECT c.relpersistence FROM pg_class c WHERE c.oid = relation) = 't' THEN
         RAISE EXCEPTION 'table % is temporary: it has no masked view', relation
@@ -231,8 +432,9 @@ BEGIN
                   HINT = 'Mask the column under its new name first (steward.mask_column), then drop the old rule (steward.mask_drop).';
     END IF;
     -- where the view is (or was: an ALTER TABLE may have dropped it with CASCADE)
-    SELECT m.view, m.view_schema INTO old_view, old_schema FROM steward.mask_views m
+    SELECT m.view, m.view_schema, m.stored INTO old_view, old_schema, was_stored FROM steward.mask_views m
     WHERE m.relation = mask_apply.relation;
+    st := coalesce(mask_apply.stored, was_stored, false);
     SELECT c.relname, n.nspname, c.relacl INTO old_name, old_schema, acl
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = old_view;
     IF NOT FOUND THEN
@@ -248,21 +450,221 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_namespace n WHERE n.nspname = target) THEN
         EXECUTE format('CREATE SCHEMA %I', target);
     END IF;
+    IF st THEN
+        IF (SELECT c.relispartition FROM pg_class c WHERE c.oid = relation) THEN
+            RAISE EXCEPTION 'table % is a partition: stored masks are kept by its partitioned table', relation
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Mask the partitioned table.';
+        END IF;
+        IF EXISTS (SELECT FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                   WHERE (i.inhparent = relation OR i.inhrelid = relation) AND NOT c.relispartition) THEN
+            RAISE EXCEPTION 'table % has inheritance parents or children: stored masks are not kept across inheritance', relation
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Keep its masks computed at read time (stored => false), or use a partitioned table.';
+        END IF;
+        -- a BEFORE trigger sees generated columns as NULL
+        SELECT m.column_name INTO gone
+        FROM steward.mask_config m
+        JOIN pg_attribute g ON g.attrelid = m.relation AND g.attgenerated <> '' AND g.attnum > 0 AND NOT g.attisdropped
+        WHERE m.relation = mask_apply.relation
+          AND (g.attname = m.column_name
+               OR m.mask ~ ('\m' || regexp_replace(g.attname, '([.^$*+?()[\]{}|\\])', '\\\1', 'g') || '\M')
+               OR strpos(m.mask, quote_ident(g.attname)) > 0)
+        LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'the mask of column % of % is or reads a generated column: a stored mask is computed before generated columns are', gone, relation
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Keep masks computed at read time (stored => false) for this table.';
+        END IF;
+        SELECT string_agg(quote_ident(m.column_name), ', ') INTO gone
+        FROM steward.mask_config m
+        WHERE m.relation = mask_apply.relation
+          AND steward.mask_stored_name(m.column_name) IN (SELECT steward.mask_stored_name(o.column_name) FROM steward.mask_config o
+                                                          WHERE o.relation = m.relation AND o.column_name <> m.column_name);
+        IF gone IS NOT NULL THEN
+            RAISE EXCEPTION 'columns % of % would share one stored mask column', gone, relation
+                USING ERRCODE = 'duplicate_column';
+        END IF;
+        -- the function that keeps them runs with its owner's rights: only
+        -- the table's owner (a table given to another role keeps it)
+        SELECT p.oid::regprocedure, pg_get_userbyid(p.proowner) INTO r
+        FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_class c ON c.oid = t.tgrelid
+        WHERE t.tgrelid = relation AND t.tgname = 'zz_steward_mask_store' AND p.proowner <> c.relowner;
+        IF FOUND THEN
+            RAISE EXCEPTION 'the function % that keeps the stored masks of % belongs to role %, not to the table''s owner',
+                            r.oid, relation, r.pg_get_userbyid
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = 'It runs with its owner''s rights on every write of the table.',
+                      HINT = 'A superuser gives it, and the masked view''s schema, to the table''s owner (ALTER FUNCTION ... OWNER TO, or REASSIGN OWNED).';
+        END IF;
+    END IF;
+    -- this function's own ALTER TABLEs do not come back to it through the
+    -- event trigger; an error clears the mark, even if the caller catches it
+    PERFORM steward.mask_busy(relation, true);
+    BEGIN
+
+    -- stored mask columns: which to drop (no rule any more, another type,
+    -- or stored masks turned off), add, and fill (new, another mask, or a
+    -- refresh after the key changed)
+    FOR r IN SELECT a.attname, a.atttypid, col_description(a.attrelid, a.attnum) AS note,
+                    m.column_name AS rule_column, m.mask,
+                    CASE WHEN m.mask IS NOT NULL THEN steward.mask_type(mask_apply.relation, m.mask) END AS masktype
+             FROM pg_attribute a
+             LEFT JOIN steward.mask_config m
+               ON st AND m.relation = a.attrelid AND steward.mask_stored_name(m.column_name) = a.attname
+             WHERE a.attrelid = mask_apply.relation AND a.attnum > 0 AND NOT a.attisdropped
+               AND steward.mask_is_stored_column(a.attrelid, a.attnum)
+    LOOP
+        IF r.rule_column IS NULL OR r.masktype <> r.atttypid::regtype THEN
+            drops := drops || format('DROP COLUMN %I', r.attname);
+        ELSIF refresh OR r.note IS DISTINCT FROM steward.mask_stored_comment(r.rule_column, r.mask) THEN
+            fills := fills || format('ALTER COLUMN %I TYPE %s USING (%s)', r.attname, r.masktype, r.mask);
+        END IF;
+    END LOOP;
+    IF st THEN
+        FOR r IN SELECT m.column_name, m.mask, steward.mask_stored_name(m.column_name) AS stored_name,
+                        steward.mask_type(mask_apply.relation, m.mask) AS masktype,
+                        s.attnum AS existing, s.atttypid
+                 FROM steward.mask_config m
+                 LEFT JOIN pg_attribute s
+                   ON s.attrelid = m.relation AND s.attname = steward.mask_stored_name(m.column_name)
+                  AND s.attnum > 0 AND NOT s.attisdropped
+                 WHERE m.relation = mask_apply.relation
+                 ORDER BY m.column_name
+        LOOP
+            IF r.existing IS NOT NULL AND NOT steward.mask_is_stored_column(relation, r.existing)
+               AND coalesce(was_stored, false) AND r.masktype = r.atttypid::regtype THEN
+                -- its mark (the comment) lost, by a restore without comments:
+                -- taken back and computed again
+                fills := fills || format('ALTER COLUMN %I TYPE %s USING (%s)', r.stored_name, r.masktype, r.mask);
+                CONTINUE;
+            END IF;
+            IF r.existing IS NOT NULL AND NOT steward.mask_is_stored_column(relation, r.existing) THEN
+                RAISE EXCEPTION 'column % of % is not a stored mask column of pg_steward', r.stored_name, relation
+                    USING ERRCODE = 'duplicate_column',
+                          DETAIL = format('Stored masks keep the mask of column %I in a column named %I.', r.column_name, r.stored_name),
+                          HINT = 'Rename that column, or keep masks computed at read time (stored => false).';
+            END IF;
+            IF r.existing IS NULL OR r.masktype <> r.atttypid::regtype THEN
+                adds := adds || format('ADD COLUMN %I %s', r.stored_name, r.masktype);
+                fills := fills || format('ALTER COLUMN %I TYPE %s USING (%s)', r.stored_name, r.masktype, r.mask);
+            END IF;
+        END LOOP;
+        IF mask_apply.stored AND EXISTS (SELECT FROM steward.mask_config m WHERE m.relation = mask_apply.relation
+                   AND (m.unmasked_roles <> '{}' OR m.unmasked_context_roles <> '{}')) THEN
+            notes := notes || 'roles the rules unmask read the masks through the view too: with stored masks the view never reads the masked columns themselves; unmasked database roles read the table'::text;
+        END IF;
+    END IF;
+
+    -- a view that reads stored mask columns about to change goes first
+    -- (recreated below with its grants)
+    IF old_view IS NOT NULL AND was_stored AND (drops <> '{}' OR fills <> '{}') THEN
+        SELECT c.relacl INTO acl FROM pg_class c WHERE c.oid = old_view;
+        EXECUTE format('DROP VIEW %I.%I', old_schema, old_name);
+        old_view := NULL;
+    END IF;
+    IF drops <> '{}' OR adds <> '{}' THEN
+        EXECUTE format('ALTER TABLE %s %s', relation, array_to_string(drops || adds, ', '));
+    END IF;
+    -- computed once for every row by rewriting the table (no UPDATE: the
+    -- table's own triggers, its audit and its row versions see no change)
+    IF fills <> '{}' THEN
+        EXECUTE format('ALTER TABLE %s %s', relation, array_to_string(fills, ', '));
+    END IF;
+    FOR r IN SELECT m.column_name, m.mask FROM steward.mask_config m
+             WHERE st AND m.relation = mask_apply.relation
+    LOOP
+        EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', relation, steward.mask_stored_name(r.column_name),
+                       steward.mask_stored_comment(r.column_name, r.mask));
+    END LOOP;
+
+    -- the trigger that keeps them, a function of the owner in the view's
+    -- schema; it fires after the BEFORE triggers whose names sort before it
+    SELECT t.tgfoid::regprocedure, p.proname, p.pronamespace <> (SELECT n.oid FROM pg_namespace n WHERE n.nspname = target)
+    INTO old_fn, fn, fn_moved
+    FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+    WHERE t.tgrelid = relation AND t.tgname = 'zz_steward_mask_store';
+    IF st AND old_fn IS NULL AND mask_apply.stored IS NULL AND NOT refresh THEN
+        -- the trigger is gone, or not there yet (a restore creates triggers
+        -- after the ALTER TABLEs that regenerate the view): made again only
+        -- when asked (mask_refresh; MSK003 reports it meanwhile)
+        NULL;
+    ELSIF st AND EXISTS (SELECT FROM steward.mask_config m WHERE m.relation = mask_apply.relation) THEN
+        -- the masks run as the owner on every write: no function a
+        -- better-matching overload could replace
+        SELECT m.column_name, steward.mask_unsafe_schema(m.relation, m.mask) AS nsp INTO r
+        FROM steward.mask_config m
+        WHERE m.relation = mask_apply.relation AND steward.mask_unsafe_schema(m.relation, m.mask) IS NOT NULL
+        LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'the mask of column % of % calls a function in schema %, where other roles may create objects', r.column_name, relation, r.nsp
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = 'Stored masks run as the table''s owner on every write: an overload created there would run with the owner''s rights.',
+                      HINT = 'Keep mask functions in a schema only the owner (or a superuser) can create in.';
+        END IF;
+        IF fn IS NULL OR fn_moved THEN
+            fn := left(rel, 40) || '_mask_store';
+            WHILE octet_length(fn) > 63 LOOP
+                fn := left(rel, length(fn) - 12) || '_mask_store';
+            END LOOP;
+            -- another table's function under that name: a number makes it unique
+            FOR i IN 2..1000 LOOP
+                EXIT WHEN NOT EXISTS (SELECT FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                                      WHERE n.nspname = target AND p.proname = fn);
+                fn := left(fn, 55) || '_' || i;
+            END LOOP;
+        END IF;
+        SELECT format(E'#variable_conflict use_column\nBEGIN\n    SELECT %s\n      INTO %s\n      FROM (SELECT NEW.*) AS masked_row;\n    RETURN NEW;\nEND',
+                      string_agg(format('(%s)', m.mask), ', ' ORDER BY m.column_name),
+                      string_agg(format('NEW.%I', steward.mask_stored_name(m.column_name)), ', ' ORDER BY m.column_name))
+        INTO body
+        FROM steward.mask_config m WHERE m.relation = mask_apply.relation;
+        EXECUTE format('CREATE OR REPLACE FUNCTION %I.%I() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER '
+                       'SET search_path = pg_catalog, pg_temp SET TimeZone = ''UTC'' SET DateStyle = ''ISO, MDY'' '
+                       'SET IntervalStyle = ''postgres'' AS %L', target, fn, body);
+        EXECUTE format('REVOKE ALL ON FUNCTION %I.%I() FROM PUBLIC', target, fn);
+        EXECUTE format('COMMENT ON FUNCTION %I.%I() IS %L', target, fn,
+                       format('pg_steward: keeps the stored masks of %s (steward.mask_apply)', relation));
+        -- created once (a trigger its owner disabled stays disabled, and
+        -- MSK003 reports it); a refresh turns it back on
+        -- ALWAYS: also for replication (a subscriber, session_replication_role)
+        IF old_fn IS NULL OR fn_moved THEN
+            EXECUTE format('CREATE OR REPLACE TRIGGER zz_steward_mask_store BEFORE INSERT OR UPDATE ON %s '
+                           'FOR EACH ROW EXECUTE FUNCTION %I.%I()', relation, target, fn);
+            EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER zz_steward_mask_store', relation);
+        ELSIF refresh THEN
+            EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER zz_steward_mask_store', relation);
+        END IF;
+        -- the view moved to another schema: its function moved with it
+        IF fn_moved THEN
+            EXECUTE format('DROP FUNCTION %s', old_fn);
+        END IF;
+    ELSIF old_fn IS NOT NULL THEN
+        EXECUTE format('DROP TRIGGER zz_steward_mask_store ON %s', relation);
+        EXECUTE format('DROP FUNCTION %s', old_fn);
+    END IF;
 
     -- every column, in order; masked ones through their mask (as text when
-    -- the mask's type is not the column's)
+    -- the mask's type is not the column's), or their stored mask
     SELECT string_agg(
              CASE WHEN m.mask IS NULL THEN format('%I', a.attname)
+                  WHEN st AND steward.mask_type(mask_apply.relation, m.mask) = a.atttypid::regtype
+                  THEN format('%I AS %I', steward.mask_stored_name(a.attname), a.attname)
+                  WHEN st
+                  THEN format('%I::text AS %I', steward.mask_stored_name(a.attname), a.attname)
                   WHEN steward.mask_type(mask_apply.relation, m.mask) = a.atttypid::regtype
                   THEN format('CASE WHEN (SELECT steward.unmasked(%L::regclass, %L)) THEN %I ELSE (%s) END AS %I',
                               mask_apply.relation::text, a.attname, a.attname, m.mask, a.attname)
                   ELSE format('CASE WHEN (SELECT steward.unmasked(%L::regclass, %L)) THEN %I::text ELSE (%s)::text END AS %I',
                               mask_apply.relation::text, a.attname, a.attname, m.mask, a.attname)
-             END, ', ' ORDER BY a.attnum)
-    INTO cols
+             END, ', ' ORDER BY a.attnum),
+           string_agg(CASE WHEN m.mask IS NULL THEN format('%I', a.attname)
+                           ELSE format('%I', steward.mask_stored_name(a.attname)) END, ', ' ORDER BY a.attnum)
+    INTO cols, exposed
     FROM pg_attribute a
     LEFT JOIN steward.mask_config m ON m.relation = a.attrelid AND m.column_name = a.attname
-    WHERE a.attrelid = mask_apply.relation AND a.attnum > 0 AND NOT a.attisdropped;
+    WHERE a.attrelid = mask_apply.relation AND a.attnum > 0 AND NOT a.attisdropped
+      AND NOT steward.mask_is_stored_column(a.attrelid, a.attnum);
 
     sql := format('VIEW %I.%I WITH (security_invoker = true, security_barrier = true) AS SELECT %s FROM %s',
                   target, rel, cols, relation);
@@ -289,15 +691,53 @@ BEGIN
                        CASE WHEN grants.grantee = 0 THEN 'PUBLIC'
                             ELSE quote_ident((SELECT g.rolname FROM pg_roles g WHERE g.oid = grants.grantee)) END);
     END LOOP;
+    -- with stored masks, the readers of the view may read the columns it
+    -- reads, which are never the raw masked ones (a column masked since it
+    -- was granted loses its column privilege; a table-level privilege the
+    -- owner gave is left alone: steward.mask_role takes it)
+    IF st THEN
+        SELECT string_agg(format('%I', m.column_name), ', ') INTO raw
+        FROM steward.mask_config m WHERE m.relation = mask_apply.relation;
+        FOR grants IN SELECT DISTINCT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(g.rolname) END AS grantee
+                      FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) x
+                      LEFT JOIN pg_roles g ON g.oid = x.grantee
+                      WHERE c.oid = v AND x.privilege_type = 'SELECT' AND x.grantee <> c.relowner
+        LOOP
+            IF raw IS NOT NULL THEN
+                EXECUTE format('REVOKE SELECT (%s) ON %s FROM %s', raw, relation, grants.grantee);
+            END IF;
+            EXECUTE format('GRANT SELECT (%s) ON %s TO %s', exposed, relation, grants.grantee);
+        END LOOP;
+    END IF;
     EXECUTE format('COMMENT ON VIEW %s IS %L', v,
-                   format('pg_steward masked view of %s (steward.mask_apply; regenerated when the rules or the table change)', relation));
-    PERFORM steward.mask_view_write(relation, v);
+                   format('pg_steward masked view of %s (steward.mask_apply; %s; regenerated when the rules or the table change)',
+                          relation, CASE WHEN st THEN 'stored masks' ELSE 'masks computed at read time' END));
+    PERFORM steward.mask_view_write(relation, v, st);
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM steward.mask_busy(relation, false);
+        RAISE;
+    END;
+    PERFORM steward.mask_busy(relation, false);
+    IF notes <> '{}' THEN
+        RAISE NOTICE '%', array_to_string(notes, '; ');
+    END IF;
     RETURN v;
 END
 $$;
 
-COMMENT ON FUNCTION steward.mask_apply(regclass, name) IS
-  'Create or regenerate the masked view of a table (default <schema>_masked.<table>), security_invoker and security_barrier, masked columns shown through their masks unless steward.unmasked()';
+COMMENT ON FUNCTION steward.mask_apply(regclass, name, boolean, boolean) IS
+  'Create or regenerate the masked view of a table (default <schema>_masked.<table>), security_invoker and security_barrier; masks computed at read time unless steward.unmasked(), or (stored => true) read from stored mask columns kept by a trigger, so masked roles need no privilege on the raw columns; refresh recomputes the stored masks';
+
+CREATE FUNCTION steward.mask_refresh(relation regclass)
+RETURNS regclass
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT steward.mask_apply(relation, refresh => true)
+$$;
+
+COMMENT ON FUNCTION steward.mask_refresh(regclass) IS
+  'Recompute the stored masks of a table (after steward.mask_key changed, or a masking function was replaced); rewrites the table';
 
 CREATE FUNCTION steward.mask_drop(relation regclass, column_name name DEFAULT NULL)
 RETURNS void
@@ -314,7 +754,11 @@ BEGIN
         RETURN;
     END IF;
     IF column_name IS NULL THEN
-        -- no rule left: the view goes too (if nobody dropped it already)
+        -- no rule left: the stored masks, their trigger and the view go too
+        -- (if nobody dropped the view already)
+        IF (SELECT m.stored FROM steward.mask_views m WHERE m.relation = mask_drop.relation) THEN
+            v := steward.mask_apply(relation, stored => false);
+        END IF;
         IF EXISTS (SELECT FROM pg_class c WHERE c.oid = v) THEN
             EXECUTE format('DROP VIEW %s', v);
         END IF;
@@ -336,27 +780,75 @@ AS $$
 DECLARE
     v record;
     n integer := 0;
+    exposed text;
+    left_open text[];
+    dynamic text[] := '{}';
+    part regclass;
 BEGIN
     IF role IS NULL OR NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = mask_role.role) THEN
         RAISE EXCEPTION 'role "%" does not exist', role USING ERRCODE = 'undefined_object';
     END IF;
     -- the views whose owner the caller can act as
-    FOR v IN SELECT m.view, n.nspname
+    FOR v IN SELECT m.relation, m.view, m.stored, n.nspname, t.relowner
              FROM steward.mask_views m
              JOIN pg_class c ON c.oid = m.view
+             JOIN pg_class t ON t.oid = m.relation
              JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE pg_has_role(current_user, c.relowner, 'USAGE')
+             ORDER BY m.view::text
     LOOP
+        -- the owner (or a member of it) is not masked by its own views
+        IF pg_has_role(mask_role.role, v.relowner, 'MEMBER') THEN
+            RAISE WARNING 'role % owns %, or is a member of its owner: it is not made a masked role of it', role, v.relation;
+            CONTINUE;
+        END IF;
         EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', v.nspname, role);
         EXECUTE format('GRANT SELECT ON %s TO %I', v.view, role);
+        IF v.stored THEN
+            IF EXISTS (SELECT FROM steward.mask_config m, unnest(m.unmasked_roles) u(r)
+                       WHERE m.relation = v.relation AND pg_has_role(mask_role.role, u.r, 'MEMBER')) THEN
+                RAISE WARNING 'the rules of % unmask role %: as a masked role it loses its access to the raw columns', v.relation, role;
+            END IF;
+            -- the columns the view reads, and not the raw masked ones: what
+            -- the owner gave the role to read the table with (table-level
+            -- SELECT, REFERENCES and TRIGGER, which take the column
+            -- privileges with them), on the table and its partitions, goes;
+            -- the view's columns come back
+            SELECT string_agg(format('%I', CASE WHEN m.mask IS NULL THEN a.attname
+                                                 ELSE steward.mask_stored_name(a.attname) END), ', ')
+            INTO exposed
+            FROM pg_attribute a
+            LEFT JOIN steward.mask_config m ON m.relation = a.attrelid AND m.column_name = a.attname
+            WHERE a.attrelid = v.relation AND a.attnum > 0 AND NOT a.attisdropped
+              AND NOT steward.mask_is_stored_column(a.attrelid, a.attnum);
+            FOR part IN SELECT t.relid FROM steward.mask_tree(v.relation) t(relid) LOOP
+                EXECUTE format('REVOKE SELECT, REFERENCES, TRIGGER ON %s FROM %I', part, role);
+            END LOOP;
+            EXECUTE format('GRANT SELECT (%s) ON %s TO %I', exposed, v.relation, role);
+            -- what it can still do, through PUBLIC, a role it belongs to, a
+            -- grant of another role, or a write privilege
+            left_open := steward.mask_exposure(v.relation, (SELECT r.oid FROM pg_roles r WHERE r.rolname = mask_role.role));
+            IF left_open <> '{}' THEN
+                RAISE WARNING 'role % can still reach raw masked values of %: %', role, v.relation, array_to_string(left_open, '; ')
+                    USING DETAIL = 'It holds these privileges through PUBLIC, a role it belongs to, or a grant of another role; or it may write the table.',
+                          HINT = 'Find the grants with \dp and revoke them; steward.health_check() reports them as MSK001.';
+            END IF;
+        ELSE
+            dynamic := dynamic || v.relation::text;
+        END IF;
         n := n + 1;
     END LOOP;
+    IF dynamic <> '{}' THEN
+        RAISE NOTICE 'the masked views of % compute masks at read time: role % reads them only with SELECT on the table, and can then read the masked columns directly',
+                      array_to_string(dynamic, ', '), role
+            USING HINT = 'For a role that must never read the raw values, store the masks: SELECT steward.mask_apply(table, stored => true), then steward.mask_role again.';
+    END IF;
     RETURN n;
 END
 $$;
 
 COMMENT ON FUNCTION steward.mask_role(name) IS
-  'Let a role read every masked view (USAGE on the masked schemas, SELECT on the views); returns the number of views';
+  'Make a role a masked role: USAGE on the masked schemas and SELECT on every masked view the caller manages; for views with stored masks, SELECT on the table''s unmasked and stored mask columns instead of its SELECT, REFERENCES and TRIGGER (on its partitions too); warns where the role can still reach raw values; returns the number of views';
 
 CREATE VIEW steward.masking_rules AS
 SELECT c.relation, c.column_name, c.mask, c.unmasked_roles, c.unmasked_context_roles,
@@ -387,6 +879,7 @@ BEGIN
              JOIN steward.mask_views m ON m.relation = d.objid
              JOIN pg_class c ON c.oid = m.relation
              WHERE d.classid = 'pg_catalog.pg_class'::regclass
+               AND NOT steward.mask_busy(m.relation)
     LOOP
         -- the owner's masks run only as the owner: altered by anyone else
         -- (a superuser, a restore), the view waits for the owner
@@ -411,7 +904,7 @@ BEGIN
                 PERFORM steward.mask_config_write(r.relation, old.column_name, NULL, NULL, NULL);
                 PERFORM steward.mask_config_write(r.relation, new_name,
                     regexp_replace(old.mask, '\([^()]*\)$', format('(%I)', new_name)),
-                    old.unmasked_roles, old.unmasked_context_roles);
+                    old.unmasked_roles::text[]::name[], old.unmasked_context_roles);
             END LOOP;
         END LOOP;
         PERFORM steward.mask_apply(r.relation);
@@ -613,6 +1106,7 @@ BEGIN
         JOIN pg_attribute a ON a.attrelid = k.oid AND a.attnum > 0 AND NOT a.attisdropped
         JOIN pg_type t ON t.oid = a.atttypid
         WHERE n.nspname = schema_name AND k.relkind IN ('r', 'p') AND NOT k.relispartition
+          AND NOT steward.mask_is_stored_column(k.oid, a.attnum)
         ORDER BY k.relname, a.attnum
     LOOP
         relation := c.rel;

@@ -225,20 +225,23 @@ BEGIN
     -- column of its table directly (a security_invoker view needs them to)
     RETURN QUERY
     SELECT 'warning'::text, 'masking'::text, 'MSK001'::text, m.relation::text,
-           format('role %s reads the masked view %s and can also read the masked columns of %s directly (%s): masking by database role is no boundary for it',
-                  g.rolname, m.view, m.relation, string_agg(quote_ident(c.column_name), ', ' ORDER BY c.column_name)),
-           'Mask by session context for application roles; for a role that logs in, see "Security model" in docs/masking.md.'
+           format('role %s reads the masked view %s and can also reach raw masked values of %s: %s',
+                  g.rolname, m.view, m.relation, array_to_string(e.open, '; ')),
+           CASE WHEN m.stored
+                THEN format('As the table''s owner: SELECT steward.mask_role(%L); then revoke what it still holds through PUBLIC or other roles.', g.rolname)
+                ELSE format('For a role that logs in, store the masks: SELECT steward.mask_apply(%L, stored => true); SELECT steward.mask_role(%L);', m.relation::text, g.rolname)
+           END
     FROM steward.mask_views m
     JOIN pg_class v ON v.oid = m.view
     JOIN pg_class t ON t.oid = m.relation
     JOIN pg_namespace n ON n.oid = t.relnamespace
-    CROSS JOIN LATERAL aclexplode(v.relacl) x
+    CROSS JOIN LATERAL (SELECT DISTINCT x.grantee FROM aclexplode(v.relacl) x
+                        WHERE x.privilege_type = 'SELECT' AND x.grantee <> v.relowner) x
     JOIN pg_roles g ON g.oid = x.grantee
-    JOIN steward.mask_config c ON c.relation = m.relation
-    WHERE n.nspname = ANY (nsps) AND x.privilege_type = 'SELECT' AND x.grantee <> v.relowner
-      AND NOT g.rolsuper
-      AND has_column_privilege(g.oid, m.relation, c.column_name, 'SELECT')
-    GROUP BY m.relation, m.view, g.rolname;
+    CROSS JOIN LATERAL (SELECT steward.mask_exposure(m.relation, g.oid) AS open) e
+    WHERE n.nspname = ANY (nsps)
+      AND NOT g.rolsuper AND NOT pg_has_role(g.oid, t.relowner, 'MEMBER')
+      AND e.open <> '{}';
 
     -- masking: a masked view that is gone (dropped with CASCADE by an
     -- ALTER TABLE of another role than the owner) or that lacks columns of
@@ -252,6 +255,7 @@ BEGIN
                             (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
                              FROM pg_attribute a
                              WHERE a.attrelid = m.relation AND a.attnum > 0 AND NOT a.attisdropped
+                               AND NOT steward.mask_is_stored_column(a.attrelid, a.attnum)
                                AND NOT EXISTS (SELECT FROM pg_attribute b WHERE b.attrelid = v.oid AND b.attname = a.attname)))
            END,
            format('As the table''s owner: SELECT steward.mask_apply(%L);', m.relation::text)
@@ -263,7 +267,28 @@ BEGIN
       AND (v.oid IS NULL
            OR EXISTS (SELECT FROM pg_attribute a
                       WHERE a.attrelid = m.relation AND a.attnum > 0 AND NOT a.attisdropped
+                        AND NOT steward.mask_is_stored_column(a.attrelid, a.attnum)
                         AND NOT EXISTS (SELECT FROM pg_attribute b WHERE b.attrelid = v.oid AND b.attname = a.attname)));
+
+    -- masking: stored masks that nothing keeps current any more (their
+    -- trigger dropped or disabled): new and changed rows show empty or stale
+    -- masks in the view
+    RETURN QUERY
+    SELECT 'warning'::text, 'masking'::text, 'MSK003'::text, m.relation::text,
+           format('the stored masks of %s are not kept: %s', m.relation, array_to_string(p.problems, '; ')),
+           CASE WHEN array_to_string(p.problems, ' ') LIKE '%belongs to%'
+                THEN format('As a superuser: ALTER FUNCTION ... OWNER TO the table''s owner (or REASSIGN OWNED); then, as the owner: SELECT steward.mask_refresh(%L);', m.relation::text)
+                WHEN array_to_string(p.problems, ' ') LIKE '%inheritance%'
+                THEN format('Stored masks are not kept across inheritance: SELECT steward.mask_apply(%L, stored => false);', m.relation::text)
+                ELSE format('As the table''s owner: SELECT steward.mask_refresh(%L);', m.relation::text)
+           END
+    FROM steward.mask_views m
+    JOIN pg_class k ON k.oid = m.relation
+    JOIN pg_namespace n ON n.oid = k.relnamespace
+    CROSS JOIN LATERAL (SELECT steward.mask_stored_problems(m.relation) AS problems) p
+    WHERE n.nspname = ANY (nsps) AND m.stored
+      AND EXISTS (SELECT FROM steward.mask_config c WHERE c.relation = m.relation)
+      AND p.problems <> '{}';
 
     -- privacy: the columns by which export and erasure reach a subject's
     -- rows (every edge of every subject's map: foreign key columns, declared

@@ -192,6 +192,8 @@ ROLLBACK;
 \echo 'Support staff see j***@example.com, not the address; the support lead'
 \echo 'sees it. One application role, masked per end user by the session'
 \echo 'context; the masked view keeps row-level security (security_invoker).'
+\echo 'For a role that logs in itself, the masks are stored in the table and'
+\echo 'the role gets the masked columns only.'
 \echo
 \set ECHO queries
 BEGIN;   -- rolled back at the end
@@ -205,6 +207,20 @@ SELECT id, name, email, role FROM public_masked.users ORDER BY id LIMIT 3;
 -- pseudonyms that still join (keyed; the key is a superuser-only secret)
 SET LOCAL steward.mask_key = 'the demo key, never use it for real';
 SELECT email, steward.pseudo_email(email), steward.pseudo_first_name(name) FROM users ORDER BY id LIMIT 2;
+-- an analyst who logs in with psql: stored masks, kept by a trigger, so the
+-- role reads the masked view and never the raw columns
+CREATE ROLE demo_analyst;
+SELECT steward.mask_apply('users', stored => true);
+SELECT steward.mask_role('demo_analyst');
+SET LOCAL ROLE demo_analyst;
+SELECT steward.context_set('9', '1');
+SELECT id, name, email, role FROM public_masked.users ORDER BY id LIMIT 2;
+DO $$ BEGIN
+  PERFORM email FROM users LIMIT 1;
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE NOTICE 'refused (SQLSTATE %): %', SQLSTATE, SQLERRM;
+END $$;
+RESET ROLE;
 ROLLBACK;
 \set ECHO none
 

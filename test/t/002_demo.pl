@@ -52,6 +52,8 @@ like($out, qr/^\s*\/preferences\/page_size\s*\|\s*must be less than or equal to 
 	'the tour shows validate_row');
 like($out, qr/^\s*\d+\s*\|\s*[A-Z]\*+\s*\|\s*[a-z]\*\*\*\@example\.(?:org|com)\s*\|\s*\w+\s*$/m,
 	'the tour shows masked names and e-mail addresses');
+like($err, qr/refused \(SQLSTATE 42501\): permission denied for table users/,
+	'the tour shows the analyst refused the raw columns (stored masks)');
 like($out, qr/^\s*(?:public\.)?orders\s*\|\s*\d+\s*\|\s*\d+\s*\|\s*[1-9]\d*\s*$/m,
 	'the tour shows the status counters, with the refused save');
 

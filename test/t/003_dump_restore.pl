@@ -58,6 +58,20 @@ $node->safe_psql(
 	SELECT steward.mask_role('dump_app');
 });
 
+# stored masks: a role that logs in reads the masked view of staff, and
+# none of its raw masked columns
+$node->safe_psql(
+	'src', q{
+	CREATE ROLE dump_analyst;
+	CREATE TABLE staff (id int PRIMARY KEY, name text, email text, pay numeric);
+	INSERT INTO staff VALUES (1, 'Ann', 'ann@example.com', 5100), (2, 'Bob', 'bob@example.org', 6200);
+	GRANT SELECT ON staff TO dump_analyst;
+	SELECT steward.mask_column('staff', 'email', 'steward.mask_email', unmasked_for => ARRAY['dump_app']);
+	SELECT steward.mask_column('staff', 'pay', 'steward.mask_number(pay, 1000)');
+	SELECT steward.mask_apply('staff', stored => true);
+	SELECT steward.mask_role('dump_analyst');
+});
+
 # privacy: a subject whose map has foreign keys, a declared plain link
 # (notes.author) and a declared jsonb link (tickets.data -> customer);
 # personal data with each on_erase mode and a mask; a legal hold; a
@@ -249,6 +263,31 @@ is( $node->safe_psql(
 		'dst', q{SELECT count(*) FROM pg_attribute WHERE attrelid = 'public_masked.orders'::regclass AND attname = 'note'}),
 	'1', 'the restored view follows its table');
 
+# stored masks: the columns, their trigger and its function, the column
+# privileges and the configuration came along, and keep working
+my $stored = q{
+	SELECT format('%s | %s | %s | %s | %s',
+	  (SELECT stored FROM steward.mask_views WHERE relation = 'staff'::regclass),
+	  (SELECT string_agg(attname || ' ' || has_column_privilege('dump_analyst', 'staff', attname, 'SELECT'), ',' ORDER BY attnum)
+	     FROM pg_attribute WHERE attrelid = 'staff'::regclass AND attnum > 0 AND NOT attisdropped),
+	  (SELECT string_agg(format('%s %s %s', tgname, tgfoid::regprocedure, tgenabled), ',') FROM pg_trigger WHERE tgrelid = 'staff'::regclass),
+	  (SELECT unmasked_roles::text FROM steward.masking_rules WHERE relation = 'staff'::regclass AND column_name = 'email'),
+	  (SELECT string_agg(format('%s %s %s', id, email__masked, pay__masked), ',' ORDER BY id) FROM staff))};
+is($node->safe_psql('dst', $stored), $node->safe_psql('src', $stored),
+	'stored masks restored: columns, trigger, column privileges, rules');
+like($node->safe_psql('dst', $stored),
+	qr/^t \| id true,name true,email false,pay false,email__masked true,pay__masked true \| zz_steward_mask_store public_masked\.staff_mask_store\(\) A \| \{dump_app\} \| 1 a\*\*\*\@example\.com 5000,2 b\*\*\*\@example\.org 6000$/,
+	'and they are what mask_apply made');
+$node->safe_psql('dst', q{INSERT INTO staff VALUES (3, 'Cy', 'cy@example.net', 7450)});
+is( $node->safe_psql(
+		'dst', q{
+	SET ROLE dump_analyst;
+	SELECT string_agg(format('%s %s %s', id, email, pay), ',' ORDER BY id) FROM public_masked.staff}),
+	'1 a***@example.com 5000,2 b***@example.org 6000,3 c***@example.net 7000',
+	'the analyst reads the restored stored masks, a new row masked by the restored trigger');
+($rc, $out, $err) = $node->psql('dst', q{SET ROLE dump_analyst; SELECT email FROM staff});
+like($err, qr/permission denied for table staff/, 'and cannot read the raw column after the restore');
+
 # the restored configuration can be changed and regenerates as before
 $node->safe_psql('dst', q{SELECT steward.policy_drop('orders', 'roles')});
 is( $node->safe_psql(
@@ -357,7 +396,7 @@ is( $node->safe_psql(
 my $old = steward_node('replay');
 $old->append_conf('postgresql.conf', "steward.privacy_key = '$privacy_key'\n");
 $old->reload;
-$old->safe_psql('postgres', 'CREATE ROLE dump_app; CREATE DATABASE old');
+$old->safe_psql('postgres', 'CREATE ROLE dump_app; CREATE ROLE dump_analyst; CREATE DATABASE old');
 $old->command_ok(
 	[ 'pg_restore', '--single-transaction', '--exit-on-error', '-d', $old->connstr('old'), $dump_before ],
 	'pg_restore of the backup taken before the erasure, into another cluster');
