@@ -3,6 +3,7 @@
 #   make run      build, install, start the demo sandbox and take the tour
 #   make test     build, install, run every test on a throw-away cluster
 #   make bench    benchmarks, printed as ratios against an in-run baseline
+#   make load     a 5-minute pgbench load (16 clients): errors and backend memory
 #   make fuzz     libFuzzer on the format parsers (FUZZ_TIME seconds)
 #   make psql     psql on the sandbox   (make psql SQL='select 1')
 #   make stop     stop the sandbox
@@ -65,7 +66,7 @@ SQL_PIECES = \
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), in order.
-REGRESS = install context context_privileges rls_token rls_templates rls_lint audit audit_tamper audit_purge versioning notify health report validate_formats jsonschema validate_rules jsonschema_random mask_functions mask_rules mask_anonymize privacy_erase privacy_consent privacy_retention status
+REGRESS = install context context_privileges rls_token rls_templates rls_lint audit audit_tamper audit_purge versioning notify health report validate_formats jsonschema validate_rules jsonschema_random mask_functions mask_rules mask_anonymize mask_stored privacy_erase privacy_consent privacy_retention status security_escalation
 # isolation specs (test/isolation/specs/NAME.spec)
 ISOLATION = context_sessions rls_tenants audit_concurrency versioning_race notify_listen validate_sessions privacy_erase_race
 ISOLATION_OPTS = --inputdir=test/isolation
@@ -135,6 +136,12 @@ test: bootstrap
 bench: bootstrap
 	@$(MAKE) --no-print-directory install-quietly
 	@test/bench/run
+
+# the 5-minute load run (not part of "make test"): LOAD_SECONDS, LOAD_CLIENTS
+.PHONY: load
+load: bootstrap
+	@$(MAKE) --no-print-directory install-quietly
+	@test/load/run
 
 # libFuzzer on the format parsers (pure C): make fuzz FUZZ_TIME=600
 FUZZ_TIME ?= 120

@@ -42,6 +42,7 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_am_d.h"
 #include "catalog/pg_index.h"
 #include "access/skey.h"
@@ -421,16 +422,33 @@ load_options(Oid logical_relid, Relation rel, AuditRelInfo *info)
 
 	if (OidIsValid(logical_relid))
 	{
+		SPIPlanPtr	plan;
+
 		args[0] = ObjectIdGetDatum(logical_relid);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute_with_args("SELECT exclude_columns, hash_columns, full_rows, "
-								  "skip_unchanged, capture_query, "
-								  "'INSERT' = ANY (operations), 'UPDATE' = ANY (operations), "
-								  "'DELETE' = ANY (operations), 'TRUNCATE' = ANY (operations) "
-								  "FROM steward.audit_tables "
-								  "WHERE relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-								  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+
+		/*
+		 * The latest committed options, as the trigger itself is the latest
+		 * committed one (the relcache reads the catalogs so): a REPEATABLE
+		 * READ transaction that began before audit_enable() committed would
+		 * otherwise find no options, record with the defaults (columns that
+		 * exclude_columns or hash_columns keep out, in full), and leave them
+		 * in the cache for the session's later transactions.
+		 */
+		plan = SPI_prepare("SELECT exclude_columns, hash_columns, full_rows, "
+						   "skip_unchanged, capture_query, "
+						   "'INSERT' OPERATOR(pg_catalog.=) ANY (operations), "
+						   "'UPDATE' OPERATOR(pg_catalog.=) ANY (operations), "
+						   "'DELETE' OPERATOR(pg_catalog.=) ANY (operations), "
+						   "'TRUNCATE' OPERATOR(pg_catalog.=) ANY (operations) "
+						   "FROM steward.audit_tables "
+						   "WHERE relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+						   1, argtypes);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		if (SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot,
+								 true, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not read steward.audit_tables");
 		if (SPI_processed == 1)
 		{
@@ -564,6 +582,7 @@ get_audit_info(Relation rel, Trigger *trigger)
 	TupleDesc	desc = RelationGetDescr(rel);
 	MemoryContext old;
 	int			i;
+	uint64		generation;
 
 	if (audit_rels == NULL)
 	{
@@ -585,6 +604,7 @@ get_audit_info(Relation rel, Trigger *trigger)
 	if (found && info->cxt != NULL)
 		MemoryContextDelete(info->cxt);
 
+	generation = known_generation;
 	info->valid = false;
 	info->relid = relid;
 	info->cxt = AllocSetContextCreate(audit_cache_cxt, "steward audited table",
@@ -644,7 +664,8 @@ get_audit_info(Relation rel, Trigger *trigger)
 
 	/* the options are those of the table audit_enable() was called on */
 	load_options(info->logical_relid, rel, info);
-	info->valid = true;
+	/* an invalidation that arrived while loading: load again next time */
+	info->valid = (generation == known_generation);
 	return info;
 }
 
@@ -2277,7 +2298,24 @@ audit_process_utility(PlannedStmt *pstmt, const char *queryString,
 static void
 steward_audit_write_once(Datum *values, bool *nulls)
 {
+	EState	   *estate;
+
+	/*
+	 * A query level of its own for the AFTER triggers someone added to the
+	 * log (ExecSimpleRelationInsert queues their events): a DDL record is
+	 * written from an event trigger, outside any query, where queuing one
+	 * fails ("AfterTriggerSaveEvent() called outside of query").  As
+	 * logical replication's apply does.  The events fire with an executor
+	 * state of their own: a trigger may write a record itself, and close
+	 * the writer.  An error unwinds the level with the (sub)transaction.
+	 */
+	AfterTriggerBeginQuery();
 	steward_audit_write(values, nulls);
+	estate = CreateExecutorState();
+	AfterTriggerEndQuery(estate);
+	ExecCloseResultRelations(estate);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
 	if (audit_writer != NULL)
 		close_writer();
 }
@@ -2531,6 +2569,21 @@ array_json(Datum arr)
 	return text_to_cstring(DatumGetTextPP(DirectFunctionCall1(array_to_json, arr)));
 }
 
+/*
+ * is_audit_log
+ *		Whether relid is steward.audit_log or one of its partitions.
+ */
+static bool
+is_audit_log(Oid relid)
+{
+	Oid			log = get_relname_relid("audit_log", get_namespace_oid("steward", false));
+
+	if (relid == log)
+		return true;
+	return get_rel_relispartition(relid) &&
+		list_member_oid(get_partition_ancestors(relid), log);
+}
+
 PG_FUNCTION_INFO_V1(steward_audit_config_write);
 
 /*
@@ -2563,6 +2616,11 @@ steward_audit_config_write(PG_FUNCTION_ARGS)
 				 errmsg("table must not be NULL")));
 	relid = PG_GETARG_OID(0);
 	steward_check_table_owner(relid, false);
+	if (enable && is_audit_log(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot audit %s", steward_qualified_relname(relid)),
+				 errdetail("Each audit record would be recorded again, without end.")));
 
 	args[0] = ObjectIdGetDatum(relid);
 	if (enable)

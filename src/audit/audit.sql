@@ -805,9 +805,14 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_prepared_xacts) THEN
         RETURN NULL;
     END IF;
-    -- records of running transactions have ids from their start on
-    SELECT min(a.xact_start) INTO oldest FROM pg_stat_activity a
-    WHERE a.xact_start IS NOT NULL AND a.pid <> pg_backend_pid();
+    -- records of running transactions have ids from their start on.  A
+    -- session with track_activities off reports no transaction start
+    -- (state 'disabled'): if it has a transaction id, its connection's
+    -- start bounds that of the transaction it has under way
+    SELECT min(coalesce(a.xact_start, a.backend_start)) INTO oldest FROM pg_stat_activity a
+    WHERE (a.xact_start IS NOT NULL
+           OR (a.state = 'disabled' AND a.backend_xid IS NOT NULL))
+      AND a.pid <> pg_backend_pid();
     oldest := least(coalesce(oldest, clock_timestamp()), transaction_timestamp());
     hi := (floor(extract(epoch FROM oldest - timestamptz '2000-01-01 00:00:00+00') * 1000)::bigint) << 22;
     SELECT * INTO last FROM steward.audit_seals ORDER BY id DESC LIMIT 1;

@@ -114,22 +114,27 @@ steward_audit_ddl(PG_FUNCTION_ARGS)
 	/*
 	 * The members of a dropped extension are left out (the DROP EXTENSION
 	 * is recorded): they come back with normal dependencies too.
+	 *
+	 * These queries run with the search_path of whoever issued the DDL:
+	 * every operator and type is schema-qualified, or a role could plant
+	 * look-alikes (an "=" that is always false) on its path and have its
+	 * own DDL filtered out unrecorded.
 	 */
 	if (drop && trigdata->tag == CMDTAG_DROP_EXTENSION)
-		sql = "SELECT object_type, schema_name, object_identity, original::text "
+		sql = "SELECT object_type, schema_name, object_identity, original::pg_catalog.text "
 			"FROM pg_catalog.pg_event_trigger_dropped_objects() "
 			"WHERE original";
 	else if (drop)
-		sql = "SELECT object_type, schema_name, object_identity, original::text "
+		sql = "SELECT object_type, schema_name, object_identity, original::pg_catalog.text "
 			"FROM pg_catalog.pg_event_trigger_dropped_objects() "
 			"WHERE NOT is_temporary AND (original OR normal) "
-			"AND schema_name IS DISTINCT FROM 'pg_toast'";
+			"AND (schema_name IS NULL OR schema_name OPERATOR(pg_catalog.<>) 'pg_toast')";
 	else
-		sql = "SELECT object_type, schema_name, object_identity, NULL::text "
+		sql = "SELECT object_type, schema_name, object_identity, NULL::pg_catalog.text "
 			"FROM pg_catalog.pg_event_trigger_ddl_commands() "
 			"WHERE NOT in_extension "
-			"AND (schema_name IS NULL OR (schema_name NOT LIKE 'pg\\_temp%' "
-			"AND schema_name <> 'pg_toast'))";
+			"AND (schema_name IS NULL OR (NOT (schema_name OPERATOR(pg_catalog.~~) 'pg\\_temp%') "
+			"AND schema_name OPERATOR(pg_catalog.<>) 'pg_toast'))";
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

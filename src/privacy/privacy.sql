@@ -440,8 +440,11 @@ RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT CASE WHEN h.until_column IS NOT NULL THEN format('coalesce(t.%I >= pg_catalog.now(), false)', h.until_column)
-              WHEN h.age_column IS NOT NULL THEN format('coalesce(t.%I + %L::interval >= pg_catalog.now(), false)', h.age_column, h.keep)
+  SELECT CASE WHEN h.until_column IS NOT NULL
+              THEN format('coalesce(t.%I OPERATOR(pg_catalog.>=) pg_catalog.now(), false)', h.until_column)
+              WHEN h.age_column IS NOT NULL
+              THEN format('coalesce((t.%I OPERATOR(pg_catalog.+) %L::pg_catalog.interval) OPERATOR(pg_catalog.>=) pg_catalog.now(), false)',
+                          h.age_column, h.keep)
               ELSE 'true' END
   FROM steward.subject_holds h WHERE h.relation = privacy_hold_condition.relation
 $$;
@@ -463,7 +466,7 @@ AS $$
            WHEN ty.typcategory = 'S' AND EXISTS (SELECT FROM pg_index i
                                                   WHERE i.indrelid = a.attrelid AND i.indisunique
                                                     AND a.attnum = ANY (i.indkey::int2[]))
-             THEN format('(%L::text OPERATOR(pg_catalog.||) pg_catalog.md5(pg_catalog.random()::text))::%s', 'erased-', format_type(a.atttypid, a.atttypmod))
+             THEN format('(%L::pg_catalog.text OPERATOR(pg_catalog.||) pg_catalog.md5(pg_catalog.random()::pg_catalog.text))::%s', 'erased-', format_type(a.atttypid, a.atttypmod))
            ELSE format('steward.mask_redact(t.%I)', a.attname)
          END
   FROM pg_attribute a
@@ -479,16 +482,33 @@ COMMENT ON FUNCTION steward.privacy_anonymizer(regclass, name) IS
 -- Whether a column still needs anonymizing (SQL over alias t): anonymizing
 -- twice changes nothing, so erasing again or a second retention run is a
 -- no-op.  A mask function is taken as done when applying it again gives
--- the same value.
+-- the same value: "distinct" with the equality of the column's type,
+-- schema-qualified (the condition runs with the caller's search_path), the
+-- mask's value cast to the type that equality takes; as text for a type
+-- without one.
 CREATE FUNCTION steward.privacy_pending(relation regclass, column_name name)
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT CASE WHEN e = 'NULL' THEN format('t.%I IS NOT NULL', column_name)
-              WHEN e LIKE '(''erased-''%' THEN format('t.%I::text NOT LIKE %L::text', column_name, 'erased-%')
-              ELSE format('t.%I IS DISTINCT FROM %s', column_name, e) END
+              WHEN e LIKE '(''erased-''%'
+              THEN format('NOT (t.%I::pg_catalog.text OPERATOR(pg_catalog.~~) %L::pg_catalog.text)', column_name, 'erased-%')
+              WHEN eq.op IS NULL
+              THEN format('NOT COALESCE(t.%1$I::pg_catalog.text OPERATOR(pg_catalog.=) (%2$s)::pg_catalog.text, t.%1$I IS NULL AND (%2$s) IS NULL)',
+                          column_name, e)
+              ELSE format('NOT COALESCE(t.%1$I %3$s (%2$s)::%4$s, t.%1$I IS NULL AND (%2$s) IS NULL)',
+                          column_name, e, eq.op, eq.arg) END
   FROM (SELECT steward.privacy_anonymizer(relation, column_name) AS e) x
+  LEFT JOIN LATERAL (
+      SELECT format('OPERATOR(%I.%s)', ns.nspname, op.oprname) AS op,
+             format_type(CASE WHEN rt.typtype = 'p' THEN a.atttypid ELSE op.oprright END, NULL) AS arg
+      FROM pg_attribute a
+      JOIN pg_operator op ON op.oid = steward.type_equality(a.atttypid::regtype)
+      JOIN pg_namespace ns ON ns.oid = op.oprnamespace
+      JOIN pg_type rt ON rt.oid = op.oprright
+      WHERE a.attrelid = privacy_pending.relation AND a.attname = privacy_pending.column_name
+        AND NOT a.attisdropped) eq ON true
 $$;
 
 COMMENT ON FUNCTION steward.privacy_pending(regclass, name) IS
@@ -720,16 +740,29 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     found text[];
+    stmt text;
+    tids tid[] := steward.privacy_tids(locs);
+    left_out text[] := coalesce(exclude, '{}');
 BEGIN
+    -- built here, run with the caller's search_path below: operators are
+    -- schema-qualified (the key's own equality, see privacy_edge_condition)
+    stmt := format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::pg_catalog.oid, '':'', t.ctid)) FROM %1$s t
+                 WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)
+                   AND pg_catalog.concat(t.tableoid::pg_catalog.oid, '':'', t.ctid) OPERATOR(pg_catalog.=) ANY ($2)
+                   AND EXISTS (SELECT FROM %2$s r WHERE %3$s
+                                 AND NOT pg_catalog.concat(r.tableoid::pg_catalog.oid, '':'', r.ctid) OPERATOR(pg_catalog.=) ANY ($3))',
+                node, rel,
+                (SELECT string_agg(format('r.%I %s t.%I', x,
+                                          coalesce((SELECT format('OPERATOR(%I.%s)', ns.nspname, op.oprname)
+                                                    FROM pg_attribute a
+                                                    JOIN pg_operator op ON op.oid = steward.type_equality(a.atttypid::regtype)
+                                                    JOIN pg_namespace ns ON ns.oid = op.oprnamespace
+                                                    WHERE a.attrelid = rel AND a.attname = x AND NOT a.attisdropped),
+                                                   'OPERATOR(pg_catalog.=)'),
+                                          pcols[o]), ' AND ' ORDER BY o)
+                 FROM unnest(cols) WITH ORDINALITY u(x, o)));
     PERFORM steward.privacy_use_path(user_path);
-    EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %1$s t
-                    WHERE t.ctid = ANY ($1::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)
-                      AND EXISTS (SELECT FROM %2$s r WHERE (%3$s) = (%4$s)
-                                    AND NOT pg_catalog.concat(r.tableoid::oid, '':'', r.ctid) = ANY ($3))',
-                   node, rel,
-                   (SELECT string_agg(format('r.%I', x), ', ' ORDER BY o) FROM unnest(cols) WITH ORDINALITY u(x, o)),
-                   (SELECT string_agg(format('t.%I', x), ', ' ORDER BY o) FROM unnest(pcols) WITH ORDINALITY u(x, o)))
-        INTO found USING steward.privacy_tids(locs), locs, coalesce(exclude, '{}');
+    EXECUTE stmt INTO found USING tids, locs, left_out;
     PERFORM steward.privacy_use_path(NULL);
     RETURN found;
 END
@@ -749,27 +782,37 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    child_types text[];
+    eq text[];
 BEGIN
+    -- the condition runs with the caller's search_path: every operator is
+    -- schema-qualified, and columns compare with the equality operator of
+    -- t's column type (the one an index on it supports, citext's own =)
+    eq := ARRAY(SELECT coalesce((SELECT format('OPERATOR(%I.%s)', n.nspname, op.oprname)
+                                 FROM pg_attribute a
+                                 JOIN pg_operator op ON op.oid = steward.type_equality(a.atttypid::regtype)
+                                 JOIN pg_namespace n ON n.oid = op.oprnamespace
+                                 WHERE a.attrelid = e.relation AND a.attname = c AND NOT a.attisdropped),
+                                'OPERATOR(pg_catalog.=)')
+                FROM unnest(e.columns) WITH ORDINALITY x(c, o) ORDER BY o);
     IF e.link = 'declared' THEN
         IF e.json_path IS NOT NULL THEN
-            RETURN format('(t.%I OPERATOR(pg_catalog.#>>) %L::text[]) = ANY (ARRAY(SELECT (p.%I)::text FROM pg_catalog.jsonb_populate_recordset(NULL::%s, %s) p))',
+            RETURN format('(t.%I OPERATOR(pg_catalog.#>>) %L::pg_catalog.text[]) OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT (p.%I)::pg_catalog.text FROM pg_catalog.jsonb_populate_recordset(NULL::%s, %s) p))',
                           e.columns[1], e.json_path, e.parent_columns[1], e.parent, parent_rows);
         END IF;
-        RETURN format('t.%I = ANY (ARRAY(SELECT (p.%I)::%s FROM pg_catalog.jsonb_populate_recordset(NULL::%s, %s) p))',
-                      e.columns[1], e.parent_columns[1],
+        RETURN format('t.%I %s ANY (ARRAY(SELECT (p.%I)::%s FROM pg_catalog.jsonb_populate_recordset(NULL::%s, %s) p))',
+                      e.columns[1], eq[1], e.parent_columns[1],
                       (SELECT format_type(a.atttypid, NULL) FROM pg_attribute a
                        WHERE a.attrelid = e.relation AND a.attname = e.columns[1]),
                       e.parent, parent_rows);
     END IF;
     IF cardinality(e.columns) = 1 THEN
-        RETURN format('t.%I = ANY (ARRAY(SELECT p.%I FROM pg_catalog.jsonb_populate_recordset(NULL::%s, %s) p))',
-                      e.columns[1], e.parent_columns[1], e.parent, parent_rows);
+        RETURN format('t.%I %s ANY (ARRAY(SELECT p.%I FROM pg_catalog.jsonb_populate_recordset(NULL::%s, %s) p))',
+                      e.columns[1], eq[1], e.parent_columns[1], e.parent, parent_rows);
     END IF;
-    RETURN format('(%s) IN (SELECT %s FROM pg_catalog.jsonb_populate_recordset(NULL::%s, %s) p)',
-                  (SELECT string_agg(format('t.%I', c), ', ' ORDER BY o) FROM unnest(e.columns) WITH ORDINALITY x(c, o)),
-                  (SELECT string_agg(format('p.%I', c), ', ' ORDER BY o) FROM unnest(e.parent_columns) WITH ORDINALITY x(c, o)),
-                  e.parent, parent_rows);
+    RETURN format('EXISTS (SELECT FROM pg_catalog.jsonb_populate_recordset(NULL::%s, %s) p WHERE %s)',
+                  e.parent, parent_rows,
+                  (SELECT string_agg(format('t.%I %s p.%I', c, eq[o], e.parent_columns[o]), ' AND ' ORDER BY o)
+                   FROM unnest(e.columns) WITH ORDINALITY x(c, o)));
 END
 $$;
 
@@ -793,6 +836,11 @@ DECLARE
     found_rows jsonb;
     locs text[];
     keytype text;
+    keyeq text;
+    plaintype text;
+    stmt text;
+    parents jsonb;
+    fits boolean;
 BEGIN
     IF key IS NULL THEN
         RAISE EXCEPTION 'key must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -800,31 +848,48 @@ BEGIN
     edges := ARRAY(SELECT m FROM steward.subject_map(name) m);
     nodes := ARRAY(SELECT DISTINCT ON (m.node) m.relation FROM unnest(edges) m ORDER BY m.node);
     kinds := ARRAY(SELECT DISTINCT ON (m.node) m.link FROM unnest(edges) m ORDER BY m.node);
-    SELECT format_type(a.atttypid, a.atttypmod) INTO keytype FROM pg_attribute a
+    -- the key compares with its type's own equality, schema-qualified: the
+    -- statement below runs with the caller's search_path
+    SELECT format_type(a.atttypid, a.atttypmod),
+           coalesce((SELECT format('OPERATOR(%I.%s)', ns.nspname, op.oprname)
+                     FROM pg_operator op JOIN pg_namespace ns ON ns.oid = op.oprnamespace
+                     WHERE op.oid = steward.type_equality(a.atttypid::regtype)),
+                    'OPERATOR(pg_catalog.=)'),
+           format_type(a.atttypid, NULL)
+    INTO keytype, keyeq, plaintype FROM pg_attribute a
     WHERE a.attrelid = s.root_table AND a.attname = s.key_column;
+    -- a key that the column's size would cut or round names someone else
+    EXECUTE format('SELECT $1::%s %s $1::%s', plaintype, keyeq, keytype) INTO fits USING key;
+    IF NOT coalesce(fits, false) THEN
+        RAISE EXCEPTION 'the key does not fit column % of %', s.key_column, s.root_table
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('As a value of type %s it would be cut or rounded, and name another %s.', keytype, s.name);
+    END IF;
     row_sets := array_fill(NULL::jsonb, ARRAY[cardinality(nodes)]);
     locations := array_fill(NULL::text, ARRAY[cardinality(nodes)]);
     FOR n IN 1..cardinality(nodes) LOOP
         IF n = 1 THEN
-            cond := format('t.%I = $2::%s', s.key_column, keytype);
+            cond := format('t.%I %s $2::%s', s.key_column, keyeq, keytype);
         ELSE
             -- each parent's rows are $1 -> its node number
-            SELECT string_agg(steward.privacy_edge_condition(m, format('($1 OPERATOR(pg_catalog.->) %L::text)', m.parent_node::text)),
+            SELECT string_agg(steward.privacy_edge_condition(m, format('($1 OPERATOR(pg_catalog.->) %L::pg_catalog.text)', m.parent_node::text)),
                               ' OR ' ORDER BY m.parent_node) INTO cond
             FROM unnest(edges) m
             WHERE m.node = n AND jsonb_array_length(coalesce(row_sets[m.parent_node], '[]')) > 0;
             CONTINUE WHEN cond IS NULL;
         END IF;
+        -- (t.*: a column named t would otherwise stand for the row)
+        stmt := format('SELECT pg_catalog.jsonb_agg(x.r ORDER BY x.loc), pg_catalog.array_agg(x.loc ORDER BY x.loc)
+                     FROM (SELECT pg_catalog.to_jsonb(t.*) AS r, pg_catalog.concat(t.tableoid::pg_catalog.oid, '':'', t.ctid) AS loc
+                           FROM %s t WHERE %s %s) x',
+                    nodes[n], cond, CASE WHEN lock THEN 'FOR UPDATE OF t' ELSE '' END);
+        parents := (SELECT jsonb_object_agg(m.parent_node::text, row_sets[m.parent_node])
+                    FROM unnest(edges) m
+                    WHERE m.node = n AND row_sets[m.parent_node] IS NOT NULL);
+        -- only the statement runs with the caller's search_path (plpgsql
+        -- parses an expression when it first runs: none may run meanwhile)
         PERFORM steward.privacy_use_path(user_path);
-        EXECUTE format('SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(x.r) ORDER BY x.loc), pg_catalog.array_agg(x.loc ORDER BY x.loc)
-                        FROM (SELECT t AS r, pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) AS loc
-                              FROM %s t WHERE %s %s) x',
-                       nodes[n], cond, CASE WHEN lock THEN 'FOR UPDATE OF t' ELSE '' END)
-            INTO found_rows, locs
-            USING (SELECT jsonb_object_agg(m.parent_node::text, row_sets[m.parent_node])
-                   FROM unnest(edges) m
-                   WHERE m.node = n AND row_sets[m.parent_node] IS NOT NULL),
-                  key;
+        EXECUTE stmt INTO found_rows, locs USING parents, key;
         PERFORM steward.privacy_use_path(NULL);
         row_sets[n] := coalesce(found_rows, '[]');
         locations[n] := coalesce(locs, '{}')::text;
@@ -1116,6 +1181,15 @@ DECLARE
     mine text[];
     others text[];
     unlink text[];
+    -- a statement on the user's tables, built before it runs with the
+    -- caller's search_path (nothing else may be parsed meanwhile), and its
+    -- arguments
+    stmt text;
+    tids tid[];
+    parents jsonb;
+    plaintype text;
+    keyeq text;
+    fits boolean;
 BEGIN
     IF dry_run IS NULL THEN
         RAISE EXCEPTION 'dry_run must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -1123,8 +1197,20 @@ BEGIN
     IF key IS NULL THEN
         RAISE EXCEPTION 'key must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    SELECT format_type(a.atttypid, a.atttypmod) INTO keytype FROM pg_attribute a
+    SELECT format_type(a.atttypid, a.atttypmod), format_type(a.atttypid, NULL),
+           coalesce((SELECT format('OPERATOR(%I.%s)', ns.nspname, op.oprname)
+                     FROM pg_operator op JOIN pg_namespace ns ON ns.oid = op.oprnamespace
+                     WHERE op.oid = steward.type_equality(a.atttypid::regtype)),
+                    'OPERATOR(pg_catalog.=)')
+    INTO keytype, plaintype, keyeq FROM pg_attribute a
     WHERE a.attrelid = s.root_table AND a.attname = s.key_column AND NOT a.attisdropped;
+    -- a key that the column's size would cut or round names someone else
+    EXECUTE format('SELECT $1::%s %s $1::%s', plaintype, keyeq, keytype) INTO fits USING key;
+    IF NOT coalesce(fits, false) THEN
+        RAISE EXCEPTION 'the key does not fit column % of %', s.key_column, s.root_table
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('As a value of type %s it would be cut or rounded, and name another %s.', keytype, s.name);
+    END IF;
     -- the key in its canonical form: receipts must match it after a restore
     EXECUTE format('SELECT ($1::%s)::text', keytype) INTO canon USING key;
     IF NOT dry_run AND receipt THEN
@@ -1182,11 +1268,13 @@ BEGIN
                 SELECT * INTO hold FROM steward.subject_holds h WHERE h.relation = c.nodes[n];
                 IF FOUND AND c.kinds[n] <> 'referenced' THEN
                     hcond := steward.privacy_hold_condition(c.nodes[n]);
+                    stmt := format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::pg_catalog.oid, '':'', t.ctid)) FROM %s t
+                                 WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)
+                                   AND pg_catalog.concat(t.tableoid::pg_catalog.oid, '':'', t.ctid) OPERATOR(pg_catalog.=) ANY ($2)
+                                   AND (%s)', c.nodes[n], hcond);
+                    tids := steward.privacy_tids(del);
                     PERFORM steward.privacy_use_path(user_path);
-                    EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %s t
-                                    WHERE t.ctid = ANY ($1::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)
-                                      AND (%s)', c.nodes[n], hcond)
-                        INTO held USING steward.privacy_tids(del), del;
+                    EXECUTE stmt INTO held USING tids, del;
                     PERFORM steward.privacy_use_path(NULL);
                     IF cardinality(held) > 0 THEN
                         IF hold.action = 'refuse' THEN
@@ -1226,16 +1314,17 @@ BEGIN
                              ORDER BY m.parent_node
                     LOOP
                         EXIT WHEN cardinality(del) = 0;
+                        stmt := format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::pg_catalog.oid, '':'', t.ctid)) FROM %s t
+                                     WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($2)
+                                       AND pg_catalog.concat(t.tableoid::pg_catalog.oid, '':'', t.ctid) OPERATOR(pg_catalog.=) ANY ($3)
+                                       AND (%s)',
+                                    c.nodes[n], steward.privacy_edge_condition(e, '$1'));
+                        parents := (SELECT pg_catalog.jsonb_agg(r.row ORDER BY r.o)
+                                    FROM jsonb_array_elements(c.row_sets[e.parent_node]) WITH ORDINALITY r(row, o)
+                                    WHERE (c.locations[e.parent_node]::text[])[r.o] = ANY (anons[e.parent_node]::text[]));
+                        tids := steward.privacy_tids(del);
                         PERFORM steward.privacy_use_path(user_path);
-                        EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %s t
-                                        WHERE t.ctid = ANY ($2::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($3)
-                                          AND (%s)',
-                                       c.nodes[n], steward.privacy_edge_condition(e, '$1'))
-                            INTO refd
-                            USING (SELECT pg_catalog.jsonb_agg(r.row ORDER BY r.o)
-                                   FROM jsonb_array_elements(c.row_sets[e.parent_node]) WITH ORDINALITY r(row, o)
-                                   WHERE (c.locations[e.parent_node]::text[])[r.o] = ANY (anons[e.parent_node]::text[])),
-                                  steward.privacy_tids(del), del;
+                        EXECUTE stmt INTO refd USING parents, tids, del;
                         PERFORM steward.privacy_use_path(NULL);
                         CONTINUE WHEN refd IS NULL;
                         anon := anon || refd;
@@ -1340,24 +1429,34 @@ BEGIN
                 ELSIF f.nullable AND NOT EXISTS (SELECT FROM steward.subject_holds h WHERE h.relation = f.rel) THEN
                     -- the UPDATE moves the rows it changes: it says where each
                     -- went, for the person's own rows among them (own_now)
+                    stmt := format('WITH u AS (UPDATE %1$s r SET %2$s
+                                            FROM (SELECT r2.tableoid AS old_tab, r2.ctid AS old_ctid FROM %1$s r2
+                                                  WHERE EXISTS (SELECT FROM %4$s t
+                                                                WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)
+                                                                  AND pg_catalog.concat(t.tableoid::pg_catalog.oid, '':'', t.ctid) OPERATOR(pg_catalog.=) ANY ($2)
+                                                                  AND %3$s) %5$s) o
+                                            WHERE r.tableoid OPERATOR(pg_catalog.=) o.old_tab AND r.ctid OPERATOR(pg_catalog.=) o.old_ctid
+                                            RETURNING pg_catalog.concat(o.old_tab::pg_catalog.oid, '':'', o.old_ctid) AS old_loc,
+                                                      pg_catalog.concat(r.tableoid::pg_catalog.oid, '':'', r.ctid) AS new_loc)
+                                 SELECT pg_catalog.count(*), pg_catalog.array_agg(u.old_loc), pg_catalog.array_agg(u.new_loc) FROM u',
+                                f.rel,
+                                (SELECT string_agg(format('%I = NULL', x), ', ') FROM unnest(f.cols) x),
+                                -- the foreign key's columns, each with the equality of its type (schema-qualified)
+                                (SELECT string_agg(format('r2.%I %s t.%I', x,
+                                                          coalesce((SELECT format('OPERATOR(%I.%s)', ns.nspname, op.oprname)
+                                                                    FROM pg_attribute a
+                                                                    JOIN pg_operator op ON op.oid = steward.type_equality(a.atttypid::regtype)
+                                                                    JOIN pg_namespace ns ON ns.oid = op.oprnamespace
+                                                                    WHERE a.attrelid = f.rel AND a.attname = x AND NOT a.attisdropped),
+                                                                   'OPERATOR(pg_catalog.=)'),
+                                                          f.pcols[o]), ' AND ' ORDER BY o)
+                                 FROM unnest(f.cols) WITH ORDINALITY u(x, o)),
+                                c.nodes[n],
+                                CASE WHEN f.rel = c.nodes[n]
+                                     THEN 'AND NOT (pg_catalog.concat(r2.tableoid::pg_catalog.oid, '':'', r2.ctid) OPERATOR(pg_catalog.=) ANY ($2))' ELSE '' END);
+                    tids := steward.privacy_tids(refd);
                     PERFORM steward.privacy_use_path(user_path);
-                    EXECUTE format('WITH u AS (UPDATE %1$s r SET %2$s
-                                               FROM (SELECT r2.tableoid AS old_tab, r2.ctid AS old_ctid FROM %1$s r2
-                                                     WHERE (%3$s) IN (SELECT %4$s FROM %5$s t
-                                                                      WHERE t.ctid = ANY ($1::tid[])
-                                                                        AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)) %6$s) o
-                                               WHERE r.tableoid = o.old_tab AND r.ctid = o.old_ctid
-                                               RETURNING pg_catalog.concat(o.old_tab::oid, '':'', o.old_ctid) AS old_loc,
-                                                         pg_catalog.concat(r.tableoid::oid, '':'', r.ctid) AS new_loc)
-                                    SELECT pg_catalog.count(*), pg_catalog.array_agg(u.old_loc), pg_catalog.array_agg(u.new_loc) FROM u',
-                                   f.rel,
-                                   (SELECT string_agg(format('%I = NULL', x), ', ') FROM unnest(f.cols) x),
-                                   (SELECT string_agg(format('r2.%I', x), ', ' ORDER BY o) FROM unnest(f.cols) WITH ORDINALITY u(x, o)),
-                                   (SELECT string_agg(format('t.%I', x), ', ' ORDER BY o) FROM unnest(f.pcols) WITH ORDINALITY u(x, o)),
-                                   c.nodes[n],
-                                   CASE WHEN f.rel = c.nodes[n]
-                                        THEN 'AND NOT (pg_catalog.concat(r2.tableoid::oid, '':'', r2.ctid)) = ANY ($2)' ELSE '' END)
-                        INTO k, olds, news USING steward.privacy_tids(refd), refd;
+                    EXECUTE stmt INTO k, olds, news USING tids, refd;
                     PERFORM steward.privacy_use_path(NULL);
                     jj := array_position(c.nodes, f.rel);
                     IF jj IS NOT NULL AND k > 0 AND own_now[jj] IS NOT NULL THEN
@@ -1407,28 +1506,33 @@ BEGIN
                     res_rows := res_rows || cardinality(anon)::bigint;
                     res_detail := res_detail || concat_ws('; ', anon_why[n], 'no personal column to anonymize');
                 ELSE
+                    stmt := format('WITH u AS (UPDATE %s t SET %s WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)
+                                              AND pg_catalog.concat(t.tableoid::pg_catalog.oid, '':'', t.ctid) OPERATOR(pg_catalog.=) ANY ($2)
+                                              AND (%s)
+                                            RETURNING pg_catalog.concat(t.tableoid::pg_catalog.oid, '':'', t.ctid) AS loc)
+                                 SELECT pg_catalog.count(*), pg_catalog.array_agg(u.loc) FROM u',
+                                c.nodes[n],
+                                (SELECT string_agg(z, ', ')
+                                 FROM (SELECT format('%I = %s', x, steward.privacy_anonymizer(c.nodes[n], x)) FROM unnest(cols) x
+                                       UNION ALL SELECT format('%I = NULL', x) FROM unnest(unlink) x) w(z)),
+                                (SELECT string_agg(z, ' OR ')
+                                 FROM (SELECT steward.privacy_pending(c.nodes[n], x) FROM unnest(cols) x
+                                       UNION ALL SELECT format('t.%I IS NOT NULL', x) FROM unnest(unlink) x) w(z)));
+                    tids := steward.privacy_tids(anon);
                     PERFORM steward.privacy_use_path(user_path);
-                    EXECUTE format('WITH u AS (UPDATE %s t SET %s WHERE t.ctid = ANY ($1::tid[])
-                                                 AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2) AND (%s)
-                                               RETURNING pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) AS loc)
-                                    SELECT pg_catalog.count(*), pg_catalog.array_agg(u.loc) FROM u',
-                                   c.nodes[n],
-                                   (SELECT string_agg(z, ', ')
-                                    FROM (SELECT format('%I = %s', x, steward.privacy_anonymizer(c.nodes[n], x)) FROM unnest(cols) x
-                                          UNION ALL SELECT format('%I = NULL', x) FROM unnest(unlink) x) w(z)),
-                                   (SELECT string_agg(z, ' OR ')
-                                    FROM (SELECT steward.privacy_pending(c.nodes[n], x) FROM unnest(cols) x
-                                          UNION ALL SELECT format('t.%I IS NOT NULL', x) FROM unnest(unlink) x) w(z)))
-                        INTO k, mine USING steward.privacy_tids(anon), anon;
+                    EXECUTE stmt INTO k, mine USING tids, anon;
+                    PERFORM steward.privacy_use_path(NULL);
                     -- where the rows that stay are now (an UPDATE moves them)
                     IF k > 0 THEN
-                        EXECUTE format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::oid, '':'', t.ctid)) FROM %s t
-                                        WHERE t.ctid = ANY ($1::tid[]) AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)',
-                                       c.nodes[n])
-                            INTO others USING steward.privacy_tids(anon), anon;
+                        stmt := format('SELECT pg_catalog.array_agg(pg_catalog.concat(t.tableoid::pg_catalog.oid, '':'', t.ctid)) FROM %s t
+                                     WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)
+                                       AND pg_catalog.concat(t.tableoid::pg_catalog.oid, '':'', t.ctid) OPERATOR(pg_catalog.=) ANY ($2)',
+                                    c.nodes[n]);
+                        PERFORM steward.privacy_use_path(user_path);
+                        EXECUTE stmt INTO others USING tids, anon;
+                        PERFORM steward.privacy_use_path(NULL);
                         own_now[n] := (coalesce(others, '{}') || mine)::text;
                     END IF;
-                    PERFORM steward.privacy_use_path(NULL);
                     PERFORM steward.status_note(c.nodes[n], 'erasure', k);
                     CONTINUE WHEN k = 0 AND cardinality(del) = 0;
                     IF k > 0 THEN
@@ -1440,10 +1544,12 @@ BEGIN
                 END IF;
             END IF;
             IF cardinality(del) > 0 THEN
+                stmt := format('DELETE FROM %s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)
+                               AND pg_catalog.concat(t.tableoid::pg_catalog.oid, '':'', t.ctid) OPERATOR(pg_catalog.=) ANY ($2)',
+                            c.nodes[n]);
+                tids := steward.privacy_tids(del);
                 PERFORM steward.privacy_use_path(user_path);
-                EXECUTE format('DELETE FROM %s t WHERE t.ctid = ANY ($1::tid[])
-                                  AND pg_catalog.concat(t.tableoid::oid, '':'', t.ctid) = ANY ($2)', c.nodes[n])
-                    USING steward.privacy_tids(del), del;
+                EXECUTE stmt USING tids, del;
                 GET DIAGNOSTICS k = ROW_COUNT;
                 PERFORM steward.privacy_use_path(NULL);
                 -- rows are found by where they were read; a row that moved

@@ -120,6 +120,9 @@ SET enable_bitmapscan = off
 SET enable_indexonlyscan = off
 SET enable_seqscan = off
 SET max_parallel_workers_per_gather = 0
+-- the settings above make every plan look costly, the catalog look-ups'
+-- too: without this, each batch would compile them (about 0.5 s each)
+SET jit = off
 AS $$
 DECLARE
     p steward.retention_policies;
@@ -129,6 +132,9 @@ DECLARE
     first_block bigint := (start::text::point)[0]::bigint;
     stop_block bigint;
     per_page float8;
+    stmt text;
+    stop tid;
+    keep_for interval;
 BEGIN
     SELECT * INTO p FROM steward.retention_policies r WHERE r.relation = retention_batch.relation;
     IF NOT FOUND THEN
@@ -146,11 +152,16 @@ BEGIN
     SELECT CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN c.reltuples / c.relpages ELSE 100 END
     INTO per_page FROM pg_class c WHERE c.oid = leaf;
     stop_block := first_block + greatest(1, ceil(p.batch_size / greatest(per_page, 1)))::bigint;
+    -- the statement is built here and runs with the caller's search_path
+    -- (nothing else may be parsed meanwhile): operators are schema-qualified
+    stop := format('(%s,0)', stop_block)::tid;
+    keep_for := p.keep;
     IF p.action = 'delete' THEN
+        stmt := format('DELETE FROM %1$s t WHERE t.ctid OPERATOR(pg_catalog.>=) $1 AND t.ctid OPERATOR(pg_catalog.<) $2
+                          AND t.%2$I OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $3)',
+                       leaf, p.age_column);
         PERFORM steward.privacy_use_path(user_path);
-        EXECUTE format('DELETE FROM %1$s t WHERE t.ctid >= $1 AND t.ctid < $2 AND t.%2$I < pg_catalog.now() - $3',
-                       leaf, p.age_column)
-            USING start, format('(%s,0)', stop_block)::tid, p.keep;
+        EXECUTE stmt USING start, stop, keep_for;
         GET DIAGNOSTICS rows = ROW_COUNT;
         PERFORM steward.privacy_use_path(NULL);
     ELSE
@@ -161,12 +172,13 @@ BEGIN
         END IF;
         -- rows already anonymized are not changed again
         SELECT string_agg(steward.privacy_pending(p.relation, c), ' OR ') INTO pending_cond FROM unnest(cols) c;
-        PERFORM steward.privacy_use_path(user_path);
-        EXECUTE format('UPDATE %1$s t SET %4$s WHERE t.ctid >= $1 AND t.ctid < $2 AND t.%2$I < pg_catalog.now() - $3 AND (%3$s)',
+        stmt := format('UPDATE %1$s t SET %4$s WHERE t.ctid OPERATOR(pg_catalog.>=) $1 AND t.ctid OPERATOR(pg_catalog.<) $2
+                          AND t.%2$I OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $3) AND (%3$s)',
                        leaf, p.age_column, pending_cond,
                        (SELECT string_agg(format('%I = %s', c, steward.privacy_anonymizer(p.relation, c)), ', ')
-                        FROM unnest(cols) c))
-            USING start, format('(%s,0)', stop_block)::tid, p.keep;
+                        FROM unnest(cols) c));
+        PERFORM steward.privacy_use_path(user_path);
+        EXECUTE stmt USING start, stop, keep_for;
         GET DIAGNOSTICS rows = ROW_COUNT;
         PERFORM steward.privacy_use_path(NULL);
     END IF;
@@ -208,7 +220,7 @@ DECLARE
 BEGIN
     FOR pol IN SELECT r.relation FROM steward.retention_policies r
                WHERE retention_run.relation IS NULL OR r.relation OPERATOR(pg_catalog.=) retention_run.relation
-               ORDER BY r.relation::text COLLATE "C"
+               ORDER BY r.relation::text COLLATE pg_catalog."C"
     LOOP
         total := 0;
         batches := 0;

@@ -102,6 +102,7 @@ PG_FUNCTION_INFO_V1(steward_type_equality);
  * The equality operator of the type's default btree operator class (the
  * one an index on a column of that type supports), through domains and
  * binary-coercible types; NULL when the type has none (json, point, ...).
+ * An OID that is no type is refused (42704).
  */
 Datum
 steward_type_equality(PG_FUNCTION_ARGS)
@@ -109,6 +110,11 @@ steward_type_equality(PG_FUNCTION_ARGS)
 	Oid			typid = PG_GETARG_OID(0);
 	TypeCacheEntry *tce;
 
+	/* a regtype can be any OID (99999::regtype): not a can't-happen case */
+	if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("type with OID %u does not exist", typid)));
 	tce = lookup_type_cache(getBaseType(typid), TYPECACHE_EQ_OPR);
 	if (!OidIsValid(tce->eq_opr))
 		PG_RETURN_NULL();
