@@ -68,7 +68,7 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # pg_regress suites (sql/NAME.sql, expected/NAME.out), in order.
 REGRESS = install context context_privileges rls_token rls_templates rls_lint audit audit_tamper audit_purge versioning notify health report validate_formats jsonschema validate_rules jsonschema_random mask_functions mask_rules mask_anonymize mask_stored privacy_erase privacy_consent privacy_retention status security_escalation
 # isolation specs (test/isolation/specs/NAME.spec)
-ISOLATION = context_sessions rls_tenants audit_concurrency versioning_race notify_listen validate_sessions privacy_erase_race
+ISOLATION = context_sessions rls_tenants audit_concurrency versioning_race notify_listen validate_sessions privacy_erase_race audit_toggle retention_writers mask_regenerate
 ISOLATION_OPTS = --inputdir=test/isolation
 
 EXTRA_CLEAN = $(DATA_built) results/ regression.diffs regression.out test/fuzz/fuzz_formats \

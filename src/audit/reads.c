@@ -55,6 +55,7 @@ static bool preloaded = false;
 static HTAB *read_tables = NULL;
 static bool read_tables_valid = false;
 static bool read_tables_loading = false;
+static uint64 read_tables_generation = 0;	/* bumped by every invalidation */
 static Oid	config_relid = InvalidOid;	/* steward.audit_read_tables */
 
 static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
@@ -71,7 +72,10 @@ reads_relcache_callback(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == config_relid ||
 		(read_tables != NULL && hash_search(read_tables, &relid, HASH_FIND, NULL) != NULL))
+	{
 		read_tables_valid = false;
+		read_tables_generation++;
+	}
 }
 
 /*
@@ -85,6 +89,7 @@ load_read_tables(void)
 	HASHCTL		ctl;
 	Oid			nsp;
 	uint64		i;
+	uint64		generation = read_tables_generation;
 
 	if (read_tables == NULL)
 	{
@@ -112,10 +117,23 @@ load_read_tables(void)
 		read_tables_loading = true;
 		PG_TRY();
 		{
+			SPIPlanPtr	plan;
+
 			if (SPI_connect() != SPI_OK_CONNECT)
 				elog(ERROR, "SPI_connect failed");
-			if (SPI_execute("SELECT relation::pg_catalog.oid FROM steward.audit_read_tables",
-							true, 0) != SPI_OK_SELECT)
+
+			/*
+			 * The latest committed set, not the transaction's snapshot: a
+			 * REPEATABLE READ transaction that began before audit_reads()
+			 * committed would otherwise load the set without the table,
+			 * and keep it for the session's later transactions too.
+			 */
+			plan = SPI_prepare("SELECT relation::pg_catalog.oid FROM steward.audit_read_tables",
+							   0, NULL);
+			if (plan == NULL)
+				elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+			if (SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
+									 true, false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "could not read steward.audit_read_tables");
 			for (i = 0; i < SPI_processed; i++)
 			{
@@ -134,7 +152,8 @@ load_read_tables(void)
 			read_tables_loading = false;
 		}
 		PG_END_TRY();
-		read_tables_valid = true;
+		/* an invalidation that arrived while loading: load again next time */
+		read_tables_valid = (generation == read_tables_generation);
 	}
 
 	/*

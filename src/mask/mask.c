@@ -23,7 +23,14 @@
 
 #include <math.h>
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
+#include "executor/spi.h"
+#include "nodes/parsenodes.h"
+#include "storage/lmgr.h"
+#include "access/xact.h"
+#include "utils/snapmgr.h"
 #include "common/hmac.h"
 #include "common/pg_prng.h"
 #include "common/sha2.h"
@@ -1080,4 +1087,122 @@ steward_mask_busy(PG_FUNCTION_ARGS)
 	mask_busy[free_slot].relid = relid;
 	mask_busy[free_slot].lxid = MyProc->lxid;
 	PG_RETURN_BOOL(true);
+}
+
+PG_FUNCTION_INFO_V1(steward_mask_lock_view);
+
+/*
+ * steward_mask_lock_view
+ *		Event trigger function (ddl_command_start of ALTER TABLE): lock the
+ *		masked view of the table being altered before the ALTER TABLE locks
+ *		the table.  Readers lock the view first, then the table; the
+ *		ALTER TABLE locks the table, and the view when the event trigger at
+ *		its end regenerates the view: in that order a reader that arrives
+ *		while the ALTER TABLE waits for another reader deadlocks with it.
+ *		Locking the view first gives both the same order.  Only for the
+ *		table's owner (or a superuser), whose ALTER TABLE regenerates the
+ *		view: anyone else's would fail, and must not lock the view meanwhile.
+ */
+Datum
+steward_mask_lock_view(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+	Node	   *stmt;
+	RangeVar   *rv = NULL;
+	Oid			relid;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		args[1];
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("steward.mask_lock_view() is an event trigger function")));
+	trigdata = (EventTriggerData *) fcinfo->context;
+	stmt = trigdata->parsetree;
+	if (IsA(stmt, AlterTableStmt))
+		rv = ((AlterTableStmt *) stmt)->relation;
+	else if (IsA(stmt, RenameStmt))
+		rv = ((RenameStmt *) stmt)->relation;
+	else if (IsA(stmt, AlterObjectSchemaStmt))
+		rv = ((AlterObjectSchemaStmt *) stmt)->relation;
+	if (rv == NULL)
+		PG_RETURN_VOID();
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	if (!OidIsValid(relid) || !pg_class_ownercheck(relid, GetUserId()))
+		PG_RETURN_VOID();
+
+	args[0] = ObjectIdGetDatum(relid);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT v.view::pg_catalog.oid FROM steward.mask_views v "
+							  "WHERE v.relation OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read steward.mask_views");
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Oid			view = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+														  SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (!isnull && get_rel_relkind(view) == RELKIND_VIEW)
+			LockRelationOid(view, AccessExclusiveLock);
+	}
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(steward_unmasked);
+
+/*
+ * steward_unmasked
+ *		unmasked(relation regclass, column_name name) returns boolean:
+ *		whether the current role (a member of an unmasked role) or the
+ *		session context (an unmasked context role) sees the real value of a
+ *		masked column; false without a rule (fails closed).  The rule is read
+ *		as last committed (like the privileges PostgreSQL checks), not with
+ *		the reader's snapshot: a REPEATABLE READ transaction that began
+ *		before a rule was narrowed gets the narrower rule.  In a parallel
+ *		query, where no newer snapshot may be taken, the query's snapshot is
+ *		used.
+ */
+Datum
+steward_unmasked(PG_FUNCTION_ARGS)
+{
+	Oid			argtypes[2] = {REGCLASSOID, NAMEOID};
+	Datum		args[2];
+	SPIPlanPtr	plan;
+	bool		result = false;
+	int			rc;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(false);
+	args[0] = PG_GETARG_DATUM(0);
+	args[1] = PG_GETARG_DATUM(1);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare("SELECT EXISTS (SELECT FROM pg_catalog.unnest(c.unmasked_roles) u(r) "
+					   "JOIN pg_catalog.pg_roles g ON g.oid OPERATOR(pg_catalog.=) u.r::pg_catalog.oid "
+					   "WHERE pg_catalog.pg_has_role(CURRENT_USER, g.oid, 'MEMBER')) "
+					   "OR EXISTS (SELECT FROM pg_catalog.unnest(c.unmasked_context_roles) u(r) "
+					   "WHERE steward.has_role(u.r)) "
+					   "FROM steward.mask_config c WHERE c.relation OPERATOR(pg_catalog.=) $1 "
+					   "AND c.column_name OPERATOR(pg_catalog.=) $2", 2, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (IsInParallelMode())
+		rc = SPI_execute_plan(plan, args, NULL, true, 1);
+	else
+		rc = SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot,
+								  true, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read steward.mask_config");
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		result = !isnull && DatumGetBool(d);
+	}
+	SPI_finish();
+	PG_RETURN_BOOL(result);
 }

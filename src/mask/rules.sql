@@ -100,21 +100,13 @@ $$;
 COMMENT ON FUNCTION steward.require_mask_owner(regclass) IS
   'Internal: raise an error unless the current role is the owner of the table itself (masks run only as their owner)';
 
+-- The rules as last committed, whatever the reader's snapshot: a REPEATABLE
+-- READ transaction that began before a rule was narrowed gets the narrower
+-- rule at once, as it would a REVOKE.
 CREATE FUNCTION steward.unmasked(relation regclass, column_name name)
 RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT coalesce(
-        (SELECT EXISTS (SELECT FROM unnest(c.unmasked_roles) u(r)
-                        JOIN pg_roles g ON g.oid = u.r
-                        WHERE pg_has_role(current_user, g.oid, 'MEMBER'))
-             OR EXISTS (SELECT FROM unnest(c.unmasked_context_roles) u(r)
-                        WHERE steward.has_role(u.r))
-         FROM steward.mask_config c
-         WHERE c.relation = unmasked.relation AND c.column_name = unmasked.column_name),
-        false)
-$$;
+LANGUAGE c STABLE PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'steward_unmasked';
 
 COMMENT ON FUNCTION steward.unmasked(regclass, name) IS
   'Whether the current role (a member of an unmasked role) or the session context (an unmasked context role) sees the real value of a masked column; false when the column has no rule (a masked view whose rule is missing masks)';
@@ -497,6 +489,10 @@ BEGIN
                       DETAIL = 'It runs with its owner''s rights on every write of the table.',
                       HINT = 'A superuser gives it, and the masked view''s schema, to the table''s owner (ALTER FUNCTION ... OWNER TO, or REASSIGN OWNED).';
         END IF;
+    END IF;
+    -- the view first, then the table (its ALTER TABLEs), as readers do
+    IF old_view IS NOT NULL THEN
+        EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', old_view::regclass);
     END IF;
     -- this function's own ALTER TABLEs do not come back to it through the
     -- event trigger; an error clears the mark, even if the caller catches it
@@ -984,6 +980,23 @@ $$;
 
 COMMENT ON FUNCTION steward.mask_before_ddl() IS
   'Internal: event trigger function that keeps the grants of masked views while an ALTER TABLE runs';
+
+-- Before an ALTER TABLE of a masked table by its owner: its masked view,
+-- locked first, in the order readers take (view, then table).
+CREATE FUNCTION steward.mask_lock_view()
+RETURNS event_trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'steward_mask_lock_view';
+
+COMMENT ON FUNCTION steward.mask_lock_view() IS
+  'Internal: event trigger function that locks the masked view of a table its owner alters, before the table, so that readers (view, then table) cannot deadlock with the ALTER TABLE';
+
+CREATE EVENT TRIGGER steward_mask_lock_view ON ddl_command_start
+  WHEN TAG IN ('ALTER TABLE')
+  EXECUTE FUNCTION steward.mask_lock_view();
+
+COMMENT ON EVENT TRIGGER steward_mask_lock_view IS
+  'pg_steward: lock the masked view before its table is altered (no deadlock with readers)';
 
 CREATE EVENT TRIGGER steward_mask_before_ddl ON ddl_command_start
   WHEN TAG IN ('ALTER TABLE')
