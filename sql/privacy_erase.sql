@@ -66,6 +66,9 @@ SELECT steward.personal_data('shop.orders', 'total', '');
 SELECT steward.personal_data('shop.orders', 'total', 'financial', 'shred');
 SELECT steward.personal_data('shop.orders', 'total', 'financial', 'anonymize', 'pg_catalog.initcap');
 SELECT steward.personal_data('shop.orders', 'total', 'financial', 'anonymize', 'steward.mask_partial');
+-- a steward.mask_* function that is no mask (it grants, or rewrites a table)
+SELECT steward.personal_data('shop.orders', 'total', 'financial', 'anonymize', 'steward.mask_role');
+SELECT steward.personal_data('shop.orders', 'total', 'financial', 'anonymize', 'steward.mask_refresh');
 SELECT steward.personal_data('shop.events_2025', 'kind', 'behaviour');
 SELECT steward.subject_hold('shop.invoices', 'tax law: 10 years', keep => '10 years', age_column => 'issued_at');
 SELECT steward.subject_hold('shop.invoices', '', keep => '10 years', age_column => 'issued_at');

@@ -172,7 +172,11 @@ steward_personal_data_write(PG_FUNCTION_ARGS)
 	privacy_write(fcinfo, "personal_columns", 2,
 				  "INSERT INTO steward.personal_columns AS p "
 				  "(relation, column_name, category, on_erase, mask, declared_by, declared_at) "
-				  "SELECT $1, $2, $3, $4, $5, $6, pg_catalog.now() "
+	/* the mask is stored by name (a regproc column would block pg_upgrade) */
+				  "SELECT $1, $2, $3, $4, (SELECT pg_catalog.format('%I.%I', n.nspname, p.proname) "
+				  "FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n "
+				  "ON n.oid OPERATOR(pg_catalog.=) p.pronamespace WHERE p.oid OPERATOR(pg_catalog.=) $5), "
+				  "$6, pg_catalog.now() "
 				  "WHERE EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) $1 "
 				  "AND a.attname OPERATOR(pg_catalog.=) $2 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) "
 				  "AND pg_catalog.btrim($3) OPERATOR(pg_catalog.<>) '' "
@@ -180,13 +184,14 @@ steward_personal_data_write(PG_FUNCTION_ARGS)
 				  "AND ($5 IS NULL OR EXISTS (SELECT FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n "
 				  "ON n.oid OPERATOR(pg_catalog.=) p.pronamespace WHERE p.oid OPERATOR(pg_catalog.=) $5 "
 				  "AND n.nspname OPERATOR(pg_catalog.=) 'steward' AND p.pronargs OPERATOR(pg_catalog.=) 1 "
-				  "AND p.proname OPERATOR(pg_catalog.~) '^(mask|pseudo)_')) "
+				  "AND p.proname OPERATOR(pg_catalog.=) ANY ('{mask_email,mask_phone,mask_card,mask_iban,"
+				  "mask_redact,mask_hash,pseudo_email,pseudo_first_name,pseudo_last_name,pseudo_city}'::pg_catalog.name[]))) "
 				  "ON CONFLICT ON CONSTRAINT personal_columns_pkey DO UPDATE "
 				  "SET category = excluded.category, on_erase = excluded.on_erase, mask = excluded.mask, "
 				  "declared_by = excluded.declared_by, declared_at = excluded.declared_at",
 				  "DELETE FROM steward.personal_columns p "
 				  "WHERE p.relation OPERATOR(pg_catalog.=) $1 AND p.column_name OPERATOR(pg_catalog.=) $2",
-				  "cannot declare this personal data: no such column, an empty category, or a mask that is not a one-argument steward.mask_* or steward.pseudo_* function");
+				  "cannot declare this personal data: no such column, an empty category, or a mask that is not one of pg_steward's one-argument masking functions");
 	PG_RETURN_VOID();
 }
 

@@ -54,7 +54,15 @@ CREATE TABLE steward.personal_columns (
     column_name name        NOT NULL,
     category    text        NOT NULL,
     on_erase    text        NOT NULL CHECK (on_erase IN ('delete', 'anonymize', 'keep')),
-    mask        regproc,
+    -- the mask function's qualified name, not a regproc: pg_upgrade refuses
+    -- any table with a regproc column (function OIDs are not kept), so a
+    -- regproc here would block the upgrade of every database with the
+    -- extension.  Only pg_steward's own masks; privacy_anonymizer() puts
+    -- it into SQL, hence the strict form.
+    mask        text        CHECK (mask IN ('steward.mask_email', 'steward.mask_phone', 'steward.mask_card',
+                                            'steward.mask_iban', 'steward.mask_redact', 'steward.mask_hash',
+                                            'steward.pseudo_email', 'steward.pseudo_first_name',
+                                            'steward.pseudo_last_name', 'steward.pseudo_city')),
     declared_by name        NOT NULL,
     declared_at timestamptz NOT NULL,
     PRIMARY KEY (relation, column_name)
@@ -340,6 +348,16 @@ BEGIN
             RAISE EXCEPTION 'mask must be one of pg_steward''s masking functions (steward.mask_* or steward.pseudo_*)'
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
+        -- not every steward.mask_* function is a mask (mask_role grants,
+        -- mask_refresh rewrites a table): the masking functions by name
+        IF mask::text NOT IN ('steward.mask_email', 'steward.mask_phone', 'steward.mask_card', 'steward.mask_iban',
+                              'steward.mask_redact', 'steward.mask_hash', 'steward.pseudo_email',
+                              'steward.pseudo_first_name', 'steward.pseudo_last_name', 'steward.pseudo_city')
+           AND fn.pronargs = 1 THEN
+            RAISE EXCEPTION 'mask % is not a masking function', mask
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Use one of mask_email, mask_phone, mask_card, mask_iban, mask_redact, mask_hash, pseudo_email, pseudo_first_name, pseudo_last_name, pseudo_city.';
+        END IF;
         IF fn.pronargs <> 1 THEN
             RAISE EXCEPTION 'mask % takes % arguments; an erasure calls it with the column alone', mask, fn.pronargs
                 USING ERRCODE = 'invalid_parameter_value',
@@ -515,7 +533,7 @@ COMMENT ON FUNCTION steward.privacy_pending(regclass, name) IS
   'Internal: the SQL condition (over alias t) under which a column of a row is not yet anonymized';
 
 CREATE VIEW steward.personal_data_map AS
-  SELECT p.relation, p.column_name, p.category, p.on_erase, p.mask,
+  SELECT p.relation, p.column_name, p.category, p.on_erase, p.mask::pg_catalog.regproc AS mask,
          h.reason AS hold_reason, p.declared_by, p.declared_at
   FROM steward.personal_columns p
   LEFT JOIN steward.subject_holds h ON h.relation = p.relation;

@@ -344,6 +344,16 @@ steward_retention_init(void)
 							   0,
 							   NULL, NULL, NULL);
 
+	/*
+	 * Not under pg_upgrade (the servers it starts run in binary-upgrade
+	 * mode): the worker would stay connected to its database, and
+	 * pg_upgrade's restore drops and creates every database (postgres, the
+	 * default, included), which fails while a session is connected.  Nor
+	 * should anything write into the old or the new cluster meanwhile.
+	 */
+	if (IsBinaryUpgrade)
+		return;
+
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;

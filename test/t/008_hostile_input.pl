@@ -831,7 +831,10 @@ my $snapshot_sql = q{
 		|| ' / ' || (SELECT count(*) FROM pg_auth_members)
 		|| ' / ' || (SELECT string_agg(c.oid::regclass::text, ',' ORDER BY c.oid) FROM pg_class c
 			WHERE c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg_temp%' OR nspname LIKE 'pg_toast_temp%'))
-		|| ' / ' || (SELECT count(*) FROM pg_proc) || ' ' || (SELECT count(*) FROM pg_namespace)
+		|| ' / ' || (SELECT count(*) FROM pg_proc WHERE pronamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname LIKE 'pg_temp%'))
+		-- a session on a backend slot not used before creates its pg_temp_N
+		-- and pg_toast_temp_N schemas: not a change the calls made
+		|| ' ' || (SELECT count(*) FROM pg_namespace WHERE nspname NOT LIKE 'pg_temp%' AND nspname NOT LIKE 'pg_toast_temp%')
 		|| ' / ' || (SELECT coalesce(string_agg(relacl::text, ';' ORDER BY oid), '') FROM pg_class WHERE relnamespace IN ('hx'::regnamespace, 'public'::regnamespace))};
 # the content of every table of schemas steward and hx, as one md5 each
 my $steward_state_sql = q{
