@@ -4,6 +4,7 @@
 #   make test     build, install, run every test on a throw-away cluster
 #   make bench    benchmarks, printed as ratios against an in-run baseline
 #   make load     a 5-minute pgbench load (16 clients): errors and backend memory
+#   make valgrind the regress suites on a server under valgrind memcheck
 #   make fuzz     libFuzzer on the format parsers (FUZZ_TIME seconds)
 #   make psql     psql on the sandbox   (make psql SQL='select 1')
 #   make stop     stop the sandbox
@@ -142,6 +143,13 @@ bench: bootstrap
 load: bootstrap
 	@$(MAKE) --no-print-directory install-quietly
 	@test/load/run
+
+# the regress suites on a server run under valgrind memcheck (not part of
+# "make test"; slow): VALGRIND_SUITES
+.PHONY: valgrind
+valgrind: bootstrap
+	@$(MAKE) --no-print-directory install-quietly
+	@test/valgrind/run
 
 # libFuzzer on the format parsers (pure C): make fuzz FUZZ_TIME=600
 FUZZ_TIME ?= 120

@@ -32,6 +32,7 @@
 #include "access/xact.h"
 #include "utils/snapmgr.h"
 #include "common/hmac.h"
+#include "common/int.h"
 #include "common/pg_prng.h"
 #include "common/sha2.h"
 #include "fmgr.h"
