@@ -422,8 +422,6 @@ load_options(Oid logical_relid, Relation rel, AuditRelInfo *info)
 
 	if (OidIsValid(logical_relid))
 	{
-		SPIPlanPtr	plan;
-
 		args[0] = ObjectIdGetDatum(logical_relid);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
@@ -436,20 +434,16 @@ load_options(Oid logical_relid, Relation rel, AuditRelInfo *info)
 		 * exclude_columns or hash_columns keep out, in full), and leave them
 		 * in the cache for the session's later transactions.
 		 */
-		plan = SPI_prepare("SELECT exclude_columns, hash_columns, full_rows, "
-						   "skip_unchanged, capture_query, "
-						   "'INSERT' OPERATOR(pg_catalog.=) ANY (operations), "
-						   "'UPDATE' OPERATOR(pg_catalog.=) ANY (operations), "
-						   "'DELETE' OPERATOR(pg_catalog.=) ANY (operations), "
-						   "'TRUNCATE' OPERATOR(pg_catalog.=) ANY (operations) "
-						   "FROM steward.audit_tables "
-						   "WHERE relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-						   1, argtypes);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		if (SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot,
-								 true, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not read steward.audit_tables");
+		steward_config_read("steward.audit_tables",
+							"SELECT exclude_columns, hash_columns, full_rows, "
+							"skip_unchanged, capture_query, "
+							"'INSERT' OPERATOR(pg_catalog.=) ANY (operations), "
+							"'UPDATE' OPERATOR(pg_catalog.=) ANY (operations), "
+							"'DELETE' OPERATOR(pg_catalog.=) ANY (operations), "
+							"'TRUNCATE' OPERATOR(pg_catalog.=) ANY (operations) "
+							"FROM steward.audit_tables "
+							"WHERE relation OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+							1, argtypes, args, 1);
 		if (SPI_processed == 1)
 		{
 			HeapTuple	tup = SPI_tuptable->vals[0];

@@ -117,8 +117,6 @@ load_read_tables(void)
 		read_tables_loading = true;
 		PG_TRY();
 		{
-			SPIPlanPtr	plan;
-
 			if (SPI_connect() != SPI_OK_CONNECT)
 				elog(ERROR, "SPI_connect failed");
 
@@ -128,13 +126,9 @@ load_read_tables(void)
 			 * committed would otherwise load the set without the table,
 			 * and keep it for the session's later transactions too.
 			 */
-			plan = SPI_prepare("SELECT relation::pg_catalog.oid FROM steward.audit_read_tables",
-							   0, NULL);
-			if (plan == NULL)
-				elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-			if (SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
-									 true, false, 0) != SPI_OK_SELECT)
-				elog(ERROR, "could not read steward.audit_read_tables");
+			steward_config_read("steward.audit_read_tables",
+								"SELECT relation::pg_catalog.oid FROM steward.audit_read_tables",
+								0, NULL, NULL, 0);
 			for (i = 0; i < SPI_processed; i++)
 			{
 				bool		isnull;

@@ -17,6 +17,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "executor/spi.h"
@@ -24,6 +25,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "common/config.h"
@@ -98,6 +100,38 @@ config_table_owner(const char *name)
 	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
 	ReleaseSysCache(tuple);
 	return owner;
+}
+
+/*
+ * steward_config_read
+ *		Run a read-only query of pg_steward's configuration with the latest
+ *		committed snapshot, as PostgreSQL reads its catalogs: what is read
+ *		there is cached beyond the transaction, or decides what a statement
+ *		may see, so a REPEATABLE READ transaction that began before a change
+ *		committed must not keep the old state (in a parallel query, where no
+ *		newer snapshot may be taken, the query's own).  The caller is
+ *		connected to SPI; the rows are in SPI_tuptable.  what names the
+ *		table for the error message.
+ */
+uint64
+steward_config_read(const char *what, const char *sql, int nargs, Oid *argtypes,
+					Datum *args, long count)
+{
+	SPIPlanPtr	plan;
+	int			rc;
+
+	plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (IsInParallelMode())
+		rc = SPI_execute_plan(plan, args, NULL, true, count);
+	else
+		rc = SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot,
+								  true, false, count);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading %s failed: %s", what, SPI_result_code_string(rc));
+	SPI_freeplan(plan);
+	return SPI_processed;
 }
 
 /*

@@ -19,6 +19,11 @@ extern uint64 steward_config_exec(const char *config_table, const char *sql,
 								int nargs, Oid *argtypes, Datum *args,
 								const char *nulls);
 
+/* Read configuration as last committed, not with the transaction's
+ * snapshot (inside SPI_connect); returns SPI_processed, errors otherwise. */
+extern uint64 steward_config_read(const char *what, const char *sql, int nargs,
+								  Oid *argtypes, Datum *args, long count);
+
 /* GUC check hook for secrets: refuse values stored where all can read. */
 #include "utils/guc.h"
 extern bool steward_check_secret_setting(char **newval, void **extra,

@@ -1171,9 +1171,7 @@ steward_unmasked(PG_FUNCTION_ARGS)
 {
 	Oid			argtypes[2] = {REGCLASSOID, NAMEOID};
 	Datum		args[2];
-	SPIPlanPtr	plan;
 	bool		result = false;
-	int			rc;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_BOOL(false);
@@ -1181,22 +1179,15 @@ steward_unmasked(PG_FUNCTION_ARGS)
 	args[1] = PG_GETARG_DATUM(1);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	plan = SPI_prepare("SELECT EXISTS (SELECT FROM pg_catalog.unnest(c.unmasked_roles) u(r) "
-					   "JOIN pg_catalog.pg_roles g ON g.oid OPERATOR(pg_catalog.=) u.r::pg_catalog.oid "
-					   "WHERE pg_catalog.pg_has_role(CURRENT_USER, g.oid, 'MEMBER')) "
-					   "OR EXISTS (SELECT FROM pg_catalog.unnest(c.unmasked_context_roles) u(r) "
-					   "WHERE steward.has_role(u.r)) "
-					   "FROM steward.mask_config c WHERE c.relation OPERATOR(pg_catalog.=) $1 "
-					   "AND c.column_name OPERATOR(pg_catalog.=) $2", 2, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	if (IsInParallelMode())
-		rc = SPI_execute_plan(plan, args, NULL, true, 1);
-	else
-		rc = SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot,
-								  true, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not read steward.mask_config");
+	steward_config_read("steward.mask_config",
+						"SELECT EXISTS (SELECT FROM pg_catalog.unnest(c.unmasked_roles) u(r) "
+						"JOIN pg_catalog.pg_roles g ON g.oid OPERATOR(pg_catalog.=) u.r::pg_catalog.oid "
+						"WHERE pg_catalog.pg_has_role(CURRENT_USER, g.oid, 'MEMBER')) "
+						"OR EXISTS (SELECT FROM pg_catalog.unnest(c.unmasked_context_roles) u(r) "
+						"WHERE steward.has_role(u.r)) "
+						"FROM steward.mask_config c WHERE c.relation OPERATOR(pg_catalog.=) $1 "
+						"AND c.column_name OPERATOR(pg_catalog.=) $2",
+						2, argtypes, args, 1);
 	if (SPI_processed == 1)
 	{
 		bool		isnull;

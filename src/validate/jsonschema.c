@@ -1902,8 +1902,6 @@ registry_fetch(JsUnit *u, const char *uri)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 	Jsonb	   *result = NULL;
-	int			rc;
-	SPIPlanPtr	plan;
 
 	if (!OidIsValid(registry_relid()))
 		return NULL;
@@ -1914,14 +1912,9 @@ registry_fetch(JsUnit *u, const char *uri)
 	 * The latest committed state, not the transaction's snapshot: what is
 	 * read here is cached beyond the transaction.
 	 */
-	plan = SPI_prepare("SELECT schema FROM steward.jsonschema_registry WHERE uri OPERATOR(pg_catalog.=) $1",
-					   1, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	rc = SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot,
-							  true, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "reading steward.jsonschema_registry failed: %s", SPI_result_code_string(rc));
+	steward_config_read("steward.jsonschema_registry",
+						"SELECT schema FROM steward.jsonschema_registry WHERE uri OPERATOR(pg_catalog.=) $1",
+						1, argtypes, args, 1);
 	if (SPI_processed == 1)
 	{
 		bool		isnull;

@@ -208,9 +208,7 @@ ruleset_load(RuleSet *rs, Relation rel)
 	Oid			argtypes[1] = {OIDOID};
 	Datum		args[1];
 	int			i;
-	int			rc;
 	uint32		generation = rs->generation;
-	SPIPlanPtr	plan;
 
 	ruleset_free(rs);
 	rs->cxt = AllocSetContextCreate(CacheMemoryContext, "steward validation rules",
@@ -253,14 +251,10 @@ ruleset_load(RuleSet *rs, Relation rel)
 	 * (a REPEATABLE READ transaction would otherwise cache rules that later
 	 * transactions no longer have).
 	 */
-	plan = SPI_prepare("SELECT schema FROM steward.validation_config "
-					   "WHERE relation OPERATOR(pg_catalog.=) $1 ORDER BY id", 1, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	rc = SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot,
-							  true, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "reading steward.validation_config failed: %s", SPI_result_code_string(rc));
+	steward_config_read("steward.validation_config",
+						"SELECT schema FROM steward.validation_config "
+						"WHERE relation OPERATOR(pg_catalog.=) $1 ORDER BY id",
+						1, argtypes, args, 0);
 	old = MemoryContextSwitchTo(rs->cxt);
 	rs->units = palloc0(sizeof(JsUnit *) * Max(SPI_processed, 1));
 	MemoryContextSwitchTo(old);
